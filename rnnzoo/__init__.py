@@ -1,0 +1,43 @@
+"""rnnzoo: a Keras 3 model zoo of recurrent neural networks.
+
+    import rnnzoo
+    rnnzoo.list_models("sentiment_*")
+    model = rnnzoo.build("sentiment_bilstm")            # a compiled keras.Model
+    model = rnnzoo.build("sentiment_bilstm", cell="gru", units=32)
+
+Importing rnnzoo is cheap: Keras and TensorFlow load on the first build.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rnnzoo.errors import ConfigError, DataError, RnnzooError, RunFolderError
+from rnnzoo.registry import get_config, list_models, load_config
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError", "DataError", "RnnzooError", "RunFolderError",
+    "build", "get_config", "list_models", "load_config", "__version__",
+]
+
+
+def build(name_or_path: str | Path, *, compile: bool = True, **overrides: Any):
+    """Builds a named model or a TOML config file as a Functional `keras.Model`.
+
+    Args:
+        name_or_path: a name from `list_models()` or the path of a `.toml` file.
+        compile: compile with the config's optimizer (gradient clipping on by
+            default), loss and metrics; `False` returns the bare model.
+        **overrides: any config field, flat (`units=32`) or dotted
+            (`**{"train.learning_rate": 3e-4}`), validated like the file.
+
+    Raises:
+        ConfigError: unknown name, unknown key, or a value of the wrong type or range.
+    """
+    cfg = load_config(name_or_path, overrides)
+    from rnnzoo.builders import build_model  # Keras loads here, not at import.
+
+    return build_model(cfg, compile=compile)

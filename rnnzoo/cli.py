@@ -1,0 +1,117 @@
+"""The `rnnzoo` command line.
+
+Exit status: 0 on success, 2 on bad usage or bad input (a one-line message on
+stderr), 1 on an unexpected failure (one line; `--debug` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+
+from rnnzoo.errors import RnnzooError
+
+# TensorFlow's C++ start-up chatter is noise on a command line.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def parse_set_values(pairs: list[str]) -> dict:
+    """`--set key=value` pairs, with values read as TOML scalars (3, 0.5, true, "gru")."""
+    from rnnzoo.config import tomllib
+
+    overrides = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise RnnzooError(f"--set expects key=value. Received: {pair!r}")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()  # a bare word such as gru is a string
+        overrides[key.strip()] = value
+    return overrides
+
+
+def cmd_list(args) -> int:
+    import rnnzoo
+
+    names = rnnzoo.list_models(args.pattern)
+    if not names:
+        raise RnnzooError(f"No model name matches {args.pattern!r}. Run `rnnzoo list` to see every name.")
+    width = max(len(n) for n in names)
+    for name in names:
+        cfg = rnnzoo.load_config(name)
+        print(f"{name:<{width}}  {cfg.io:<11}  {cfg.task}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    import rnnzoo
+
+    cfg = rnnzoo.load_config(args.name, parse_set_values(args.set))
+    model = rnnzoo.build(args.name, compile=False, **parse_set_values(args.set))
+    print(f"name:        {cfg.name}")
+    print("description: " + textwrap.fill(cfg.description, 88, subsequent_indent=" " * 13))
+    print(f"io:          {cfg.io}")
+    print(f"task:        {cfg.task}")
+    print(f"parameters:  {model.count_params():,}")
+    print()
+    print(layer_table(model))
+    return 0
+
+
+def layer_table(model) -> str:
+    """One line per layer: name, type, output shape, parameters (plain text, any width)."""
+    rows = [("layer", "type", "output shape", "params")]
+    for layer in model.layers:
+        shape = getattr(layer, "output", None)
+        shape = getattr(shape, "shape", "") if not isinstance(shape, (list, tuple)) else [t.shape for t in shape]
+        rows.append((layer.name, type(layer).__name__, str(shape), f"{layer.count_params():,}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        for row in rows
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rnnzoo", description="A Keras 3 model zoo of recurrent networks.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of failures")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("list", help="list named models")
+    p.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard, e.g. 'sentiment_*'")
+    p.set_defaults(run=cmd_list)
+
+    p = commands.add_parser("info", help="describe a named model: I/O configuration, layers, parameters")
+    p.add_argument("name", help="a model name or a .toml config file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+    p.set_defaults(run=cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except RnnzooError as err:
+        if args.debug:
+            raise
+        print(f"rnnzoo: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rnnzoo: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the CLI's last line of defence
+        if args.debug:
+            raise
+        print(f"rnnzoo: unexpected failure: {type(err).__name__}: {err} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+"""The config schema: a TOML document validated into a frozen `Config`.
+
+A config has four top-level keys (`description`, `io`, `task`, `base`) and
+three sections: `[model]` (what `build` needs), `[data]` (what the data
+pipeline needs) and `[train]` (the training recipe). Every field has a type,
+a default and a range, declared once below; validation is generic over those
+declarations, so adding a field is one line.
+
+Overrides are flat (`units=32`, `batch_size=64`): field names are unique
+across sections. `section.field` is accepted too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+from rnnzoo.errors import ConfigError
+
+IO_CONFIGURATIONS = ("many_to_one", "aligned", "one_to_many", "seq2seq")
+
+
+def _spec(default, *, choices=None, low=None, high=None, low_open=False, high_open=False, help=""):
+    """A dataclass field with its validation rule kept in the metadata."""
+    rule = {"choices": choices, "low": low, "high": high, "low_open": low_open, "high_open": high_open, "help": help}
+    if isinstance(default, (list, dict)):
+        raise TypeError("mutable defaults are not allowed in a frozen config")
+    return field(default=default, metadata=rule)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the builders need. Each field applies to the I/O configurations named in its help."""
+
+    cell: str = _spec("lstm", choices=("rnn", "lstm", "gru"), help="recurrent cell: SimpleRNN, LSTM or GRU")
+    units: int = _spec(64, low=1, help="units per recurrent layer (per direction)")
+    num_layers: int = _spec(1, low=1, high=16, help="stacked recurrent layers")
+    bidirectional: bool = _spec(False, help="bidirectional encoder layers (not for generators/decoders)")
+    dropout: float = _spec(0.0, low=0.0, high=1.0, high_open=True, help="dropout between layers and before the head")
+    embedding_dropout: float = _spec(0.0, low=0.0, high=1.0, high_open=True, help="dropout of whole embedding channels")
+    recurrent_dropout: float = _spec(0.0, low=0.0, high=1.0, high_open=True, help="dropout on the recurrent state (disables cuDNN)")
+    input_type: str = _spec("tokens", choices=("tokens", "features"), help="token ids (Embedding) or real-valued features (Masking)")
+    vocab_size: int = _spec(20000, low=2, help="input vocabulary size, padding id 0 and out-of-vocabulary id 1 included")
+    embedding_dim: int = _spec(128, low=1, help="embedding width for token inputs and outputs")
+    num_features: int = _spec(1, low=1, help="feature width for input_type='features'")
+    num_classes: int = _spec(1, low=1, help="output width of the head (many_to_one, aligned)")
+    output_activation: str = _spec("sigmoid", choices=("sigmoid", "softmax", "linear"), help="head activation; linear means regression")
+    logits: bool = _spec(False, help="head emits logits and the loss applies the activation")
+    pooling: str = _spec("last", choices=("last", "max", "mean", "max_mean"), help="many_to_one: how the sequence becomes one vector")
+    target_vocab_size: int = _spec(1000, low=4, help="output vocabulary (one_to_many, seq2seq), padding, OOV, start and end included")
+    condition_input: str = _spec("features", choices=("features", "image"), help="one_to_many: a feature vector or an image")
+    condition_dim: int = _spec(64, low=1, help="one_to_many: width of the condition feature vector")
+    image_size: int = _spec(32, low=8, high=1024, help="one_to_many: side of the square input image")
+    image_channels: int = _spec(3, choices=(1, 3), help="one_to_many: image channels")
+    conditioning: str = _spec("every_step", choices=("every_step", "init_state", "both"), help="one_to_many: where the condition enters")
+    attention: str = _spec("none", choices=("none", "dot", "general", "additive"), help="seq2seq: attention over encoder outputs")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What the data pipeline needs."""
+
+    dataset: str = _spec("", help="data set or generator the recipe trains on")
+    max_length: int = _spec(200, low=1, high=100_000, help="tokens kept per example")
+    truncate: str = _spec("end", choices=("start", "end"), help="which end of a long example is cut")
+    validation_fraction: float = _spec(0.1, low=0.0, high=1.0, high_open=True, help="share of train held out for validation")
+    bucket_width: int = _spec(32, low=1, help="length buckets are this many tokens wide (0 padding waste inside a bucket)")
+    seq_length: int = _spec(100, low=1, help="aligned language models: window length for truncated BPTT")
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """The training recipe."""
+
+    optimizer: str = _spec("adam", choices=("adam", "adamw", "rmsprop", "sgd", "nadam"))
+    learning_rate: float = _spec(1e-3, low=0.0, low_open=True, high=10.0)
+    lr_schedule: str = _spec("constant", choices=("constant", "cosine"), help="learning-rate schedule over all training steps")
+    clipnorm: float = _spec(1.0, low=0.0, help="gradient clipping by global norm per variable; 0 turns it off")
+    weight_decay: float = _spec(0.0, low=0.0, high=1.0)
+    batch_size: int = _spec(32, low=1, high=65536)
+    epochs: int = _spec(2, low=1, high=100_000)
+    early_stopping_patience: int = _spec(0, low=0, help="epochs without validation improvement before stopping; 0 is off")
+    seed: int = _spec(1337, low=0)
+
+
+SECTIONS: dict[str, type] = {"model": ModelSpec, "data": DataSpec, "train": TrainSpec}
+TOP_LEVEL_KEYS = ("description", "io", "task", "base")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated, immutable model config."""
+
+    name: str
+    description: str
+    io: str
+    task: str
+    model: ModelSpec
+    data: DataSpec
+    train: TrainSpec
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as plain data (JSON- and TOML-friendly)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "io": self.io,
+            "task": self.task,
+            "model": dataclasses.asdict(self.model),
+            "data": dataclasses.asdict(self.data),
+            "train": dataclasses.asdict(self.train),
+        }
+
+    def replace(self, **overrides: Any) -> "Config":
+        """A new validated config with flat or dotted field overrides applied."""
+        return from_dict(self.to_dict(), overrides=overrides)
+
+
+def _field_section() -> dict[str, str]:
+    """Maps every field name to its section; names are unique across sections."""
+    owners: dict[str, str] = {}
+    for section, spec in SECTIONS.items():
+        for f in dataclasses.fields(spec):
+            assert f.name not in owners, f"field {f.name} is in two sections"
+            owners[f.name] = section
+    return owners
+
+
+FIELD_SECTION = _field_section()
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=3, cutoff=0.6)
+    return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _check_value(section: str, f: dataclasses.Field, value: Any) -> Any:
+    """Checks one value against its declared type and range; returns it normalised."""
+    rule = f.metadata
+    where = f"{section}.{f.name}"
+    expected = f.type if isinstance(f.type, str) else f.type.__name__
+    # bool is a subclass of int: reject True for an int field and 1 for a bool field.
+    if expected == "bool":
+        ok = isinstance(value, bool)
+    elif expected == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif expected == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ConfigError(f"`{where}` must be of type {expected}. Received: {f.name}={value!r}")
+    choices = rule.get("choices")
+    if choices is not None and value not in choices:
+        raise ConfigError(
+            f"`{where}` must be one of {', '.join(repr(c) for c in choices)}.{_did_you_mean(value, choices)} "
+            f"Received: {f.name}={value!r}"
+        )
+    low, high = rule.get("low"), rule.get("high")
+    if low is not None and (value < low or (rule.get("low_open") and value == low)):
+        bound = f"> {low}" if rule.get("low_open") else f">= {low}"
+        raise ConfigError(f"`{where}` must be {bound}. Received: {f.name}={value!r}")
+    if high is not None and (value > high or (rule.get("high_open") and value == high)):
+        bound = f"< {high}" if rule.get("high_open") else f"<= {high}"
+        raise ConfigError(f"`{where}` must be {bound}. Received: {f.name}={value!r}")
+    return value
+
+
+def _build_section(section: str, values: Mapping[str, Any]) -> Any:
+    spec = SECTIONS[section]
+    known = {f.name: f for f in dataclasses.fields(spec)}
+    checked = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(
+                f"Unknown key `{key}` in [{section}].{_did_you_mean(key, known)} "
+                f"Valid keys: {', '.join(sorted(known))}."
+            )
+        checked[key] = _check_value(section, known[key], value)
+    return spec(**checked)
+
+
+def _apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    for key, value in overrides.items():
+        if key in ("description", "task"):
+            raw[key] = value
+            continue
+        section, _, name = key.rpartition(".")
+        if not section:
+            section = FIELD_SECTION.get(name)
+        if section not in SECTIONS or name not in FIELD_SECTION or FIELD_SECTION[name] != section:
+            raise ConfigError(
+                f"Unknown config key `{key}`.{_did_you_mean(name, FIELD_SECTION)} "
+                f"Valid keys: {', '.join(sorted(FIELD_SECTION))}."
+            )
+        raw.setdefault(section, {})[name] = value
+
+
+def _check_combination(cfg: Config) -> None:
+    """Rules that involve more than one field."""
+    m, io = cfg.model, cfg.io
+    if m.bidirectional and io == "one_to_many":
+        raise ConfigError(
+            "`model.bidirectional` applies to encoders only; a one_to_many model is a generator whose "
+            "decoder must run forward in time. Received: bidirectional=True"
+        )
+    if m.pooling != "last" and io != "many_to_one":
+        raise ConfigError(f"`model.pooling` applies to many_to_one models only. Received: pooling={m.pooling!r}, io={io!r}")
+    if m.attention != "none" and io != "seq2seq":
+        raise ConfigError(f"`model.attention` applies to seq2seq models only. Received: attention={m.attention!r}, io={io!r}")
+    if io in ("many_to_one", "aligned"):
+        if m.output_activation == "softmax" and m.num_classes < 2:
+            raise ConfigError(
+                "`model.num_classes` must be >= 2 with a softmax head (use output_activation='sigmoid' "
+                "for one binary output). Received: num_classes=1"
+            )
+        if m.output_activation == "linear" and m.logits:
+            raise ConfigError("`model.logits` needs a sigmoid or softmax head, not a linear one. Received: logits=True")
+    if io in ("one_to_many", "seq2seq") and m.input_type != "tokens":
+        raise ConfigError(
+            f"`model.input_type` must be 'tokens' for {io} models (their sequences are token ids). "
+            f"Received: input_type={m.input_type!r}"
+        )
+
+
+def from_dict(raw: Mapping[str, Any], *, name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Validates a config document (already parsed) into a frozen `Config`."""
+    raw = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in raw.items()}
+    name = name or raw.pop("name", None) or "custom"
+    raw.pop("name", None)
+    if overrides:
+        _apply_overrides(raw, overrides)
+    for key in raw:
+        if key not in SECTIONS and key not in TOP_LEVEL_KEYS:
+            raise ConfigError(
+                f"Unknown top-level key `{key}` in config {name!r}.{_did_you_mean(key, [*TOP_LEVEL_KEYS, *SECTIONS])} "
+                f"Valid keys: {', '.join([*TOP_LEVEL_KEYS, *('[' + s + ']' for s in SECTIONS)])}."
+            )
+    io = raw.get("io")
+    if io not in IO_CONFIGURATIONS:
+        raise ConfigError(
+            f"`io` must be one of {', '.join(repr(c) for c in IO_CONFIGURATIONS)}.{_did_you_mean(io, IO_CONFIGURATIONS)} "
+            f"Received: io={io!r}"
+        )
+    for key in ("description", "task"):
+        if not isinstance(raw.get(key, ""), str):
+            raise ConfigError(f"`{key}` must be a string. Received: {key}={raw[key]!r}")
+    sections = {}
+    for section in SECTIONS:
+        values = raw.get(section, {})
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"`{section}` must be a table ([{section}]). Received: {section}={values!r}")
+        sections[section] = _build_section(section, values)
+    cfg = Config(name=name, description=raw.get("description", ""), io=io, task=raw.get("task", ""), **sections)
+    _check_combination(cfg)
+    return cfg
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parses a TOML file; a syntax error names the file, line and parser message."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"Config file not found: {path}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
