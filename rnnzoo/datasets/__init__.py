@@ -1,0 +1,43 @@
+"""Data sets by name: `rnnzoo.datasets.load(name, split, data_dir=...)` returns a `tf.data.Dataset`.
+
+Each loader takes its location from `data_dir` (a folder or the publisher's
+archive; `"sample"` for the small real sample shipped in the package), then
+`$RNNZOO_DATA_DIR`, then its standard download route; if all fail, one
+`DataError` names every path tried.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rnnzoo.datasets.sources import SAMPLE
+from rnnzoo.errors import DataError
+
+__all__ = ["SAMPLE", "load", "load_examples", "names"]
+
+
+def _loaders():
+    from rnnzoo.datasets.imdb import load_imdb
+
+    return {"imdb": load_imdb}
+
+
+def names() -> list[str]:
+    """Data sets `load` knows."""
+    return sorted(_loaders())
+
+
+def load_examples(name: str, split: str, **kwargs: Any):
+    """Raw examples as Python data: (inputs, targets, origin)."""
+    loaders = _loaders()
+    if name not in loaders:
+        raise DataError(f"Unknown data set {name!r}. Known data sets: {', '.join(sorted(loaders))}.")
+    return loaders[name](split, **kwargs)
+
+
+def load(name: str, split: str, *, data_dir=None, **kwargs: Any):
+    """A `tf.data.Dataset` of raw (input, target) pairs, e.g. (review text, 0/1 label) for "imdb"."""
+    import tensorflow as tf
+
+    inputs, targets, _ = load_examples(name, split, data_dir=data_dir, **kwargs)
+    return tf.data.Dataset.from_tensor_slices((inputs, targets))

@@ -1,0 +1,110 @@
+"""Where data comes from: explicit paths, RNNZOO_DATA_DIR, packaged samples, safe archive extraction.
+
+Every loader resolves, in order: an explicit `data_dir` (a folder or the
+publisher's archive), then `$RNNZOO_DATA_DIR`, then its standard download
+route. Archives are extracted once into a cache (`$RNNZOO_CACHE_DIR`, else
+`~/.cache/rnnzoo`), through a check that refuses absolute paths, `..`,
+links and device files, and into a temporary folder renamed on success, so
+an interrupted extraction never leaves a half-filled cache entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import zlib
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+from rnnzoo.errors import DataError
+
+DATA_DIR_ENV = "RNNZOO_DATA_DIR"
+CACHE_DIR_ENV = "RNNZOO_CACHE_DIR"
+OFFLINE_ENV = "RNNZOO_OFFLINE"
+SAMPLE = "sample"  # data_dir value (CLI: --data sample) that selects the packaged sample
+
+
+def downloads_allowed(download: bool | None) -> bool:
+    """Downloads happen unless switched off by argument or by RNNZOO_OFFLINE=1."""
+    if download is not None:
+        return download
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes")
+
+
+def sample_path(filename: str) -> Path:
+    """The path of a sample file shipped inside the package."""
+    entry = resources.files("rnnzoo.datasets").joinpath("samples", filename)
+    path = Path(str(entry))
+    if not path.is_file():
+        raise DataError(f"The packaged sample {filename} is missing from {path.parent}; reinstall rnnzoo.")
+    return path
+
+
+def candidates(data_dir: str | os.PathLike | None, names: tuple[str, ...]) -> list[tuple[str, Path]]:
+    """(origin, path) pairs to try, explicit path first, then under $RNNZOO_DATA_DIR."""
+    found = []
+    if data_dir is not None:
+        root = Path(data_dir).expanduser()
+        found.append(("data_dir", root))
+        found += [("data_dir", root / name) for name in names]
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        root = Path(env).expanduser()
+        found += [(f"${DATA_DIR_ENV}", root / name) for name in names]
+    return found
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_DIR_ENV) or Path.home() / ".cache" / "rnnzoo")
+
+
+def is_tar_archive(path: Path) -> bool:
+    return path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar"))
+
+
+def check_member(member: tarfile.TarInfo, archive: Path) -> None:
+    """Refuses a member that could write outside the target or create something other than files and folders."""
+    name = member.name
+    parts = PurePosixPath(name).parts
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
+        raise DataError(f"{archive}: refusing unsafe archive member {name!r} (absolute path or '..')")
+    if not (member.isfile() or member.isdir()):
+        kind = "link" if member.issym() or member.islnk() else "device or special file"
+        raise DataError(f"{archive}: refusing archive member {name!r}: a {kind}, only files and folders are allowed")
+
+
+def safe_extract(archive: Path, target: Path, progress: bool = True) -> Path:
+    """Extracts a tar archive into `target` (created atomically) after checking every member."""
+    try:
+        with tarfile.open(archive) as tar:
+            members = tar.getmembers()
+            for member in members:
+                check_member(member, archive)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+            try:
+                if progress:
+                    print(f"rnnzoo: extracting {len(members):,} members of {archive} to {target}", file=sys.stderr)
+                extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+                tar.extractall(staging, members=members, **extra)
+                os.replace(staging, target)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+    except (tarfile.TarError, EOFError, zlib.error, UnicodeDecodeError) as err:
+        raise DataError(f"{archive}: not a readable tar archive ({type(err).__name__}: {err})") from None
+    return target
+
+
+def extracted(archive: Path) -> Path:
+    """The folder an archive extracts to, extracting it into the cache the first time only."""
+    stat = archive.stat()
+    key = hashlib.sha256(f"{archive.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    target = cache_dir() / "extracted" / f"{archive.name.split('.')[0]}-{key}"
+    if target.is_dir():
+        return target
+    return safe_extract(archive, target)

@@ -1,0 +1,69 @@
+"""Word-level text preprocessing shared by training, prediction and export.
+
+`TextToIds` wraps `keras.layers.TextVectorization` (adapted on the training
+split only) with the truncation rule of the config, so the `tf.data`
+pipeline, `Run.predict` and the exported SavedModel turn a review into
+exactly the same ids. TensorFlow-only: it uses `tf.strings` and ragged tensors.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+# ASCII punctuation except the apostrophe ("don't" stays one word); letters of
+# every script, digits and emoji pass through.
+_PUNCTUATION = r"""[!"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~]"""
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+def standardize_text(text):
+    """Lower-cases, removes HTML line breaks (`<br />`) and splits punctuation off words."""
+    text = tf.strings.lower(text)
+    text = tf.strings.regex_replace(text, r"<br\s*/?>", " ")
+    return tf.strings.regex_replace(text, _PUNCTUATION, " ")
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class TextToIds(keras.layers.Layer):
+    """Raw strings (batch,) to right-padded token ids (batch, time), 0 = padding, 1 = unknown word.
+
+    Keeps at most `max_length` tokens: the first ones (`truncate="end"` cuts the
+    end) or the last ones (`truncate="start"`). The output always has at least
+    one step, so an empty text is one padded, fully masked step.
+    """
+
+    def __init__(self, vocabulary=None, max_tokens: int = 20000, max_length: int = 200, truncate: str = "end",
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.max_tokens, self.max_length, self.truncate = max_tokens, max_length, truncate
+        self.vectorizer = keras.layers.TextVectorization(
+            max_tokens=max_tokens, standardize=standardize_text, output_mode="int", ragged=True,
+            vocabulary=vocabulary, name="vectorizer",
+        )
+
+    def adapt(self, texts, batch_size: int = 512) -> None:
+        self.vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(batch_size))
+
+    def get_vocabulary(self) -> list[str]:
+        return self.vectorizer.get_vocabulary()
+
+    def ragged_ids(self, texts):
+        """Token ids per text as a RaggedTensor, truncated; for tf.data pipelines."""
+        ids = self.vectorizer(texts)
+        if self.truncate == "end":
+            return ids[:, : self.max_length]
+        return ids[:, -self.max_length:]
+
+    def call(self, texts):
+        texts = tf.reshape(tf.convert_to_tensor(texts, dtype=tf.string), [-1])
+        ids = self.ragged_ids(texts).to_tensor(default_value=0)
+        pad = tf.maximum(1 - tf.shape(ids)[1], 0)
+        return tf.cast(tf.pad(ids, [[0, 0], [0, pad]]), "int32")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None)
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary": self.get_vocabulary(), "max_tokens": self.max_tokens,
+                "max_length": self.max_length, "truncate": self.truncate}
