@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "DataError", "RnnzooError", "RunFolderError",
-    "build", "get_config", "list_models", "load_config", "__version__",
+    "build", "get_config", "list_models", "load_config", "load_run", "train", "__version__",
 ]
 
 
@@ -41,3 +41,17 @@ def build(name_or_path: str | Path, *, compile: bool = True, **overrides: Any):
     from rnnzoo.builders import build_model  # Keras loads here, not at import.
 
     return build_model(cfg, compile=compile)
+
+
+def train(name_or_path: str | Path, **kwargs: Any):
+    """Trains a named model on its data into a run folder; see `rnnzoo.training.train`."""
+    from rnnzoo.training import train as _train
+
+    return _train(name_or_path, **kwargs)
+
+
+def load_run(run_dir: str | Path):
+    """The `Run` of a run folder: `.config`, `.model`, `.history`, `.metrics`, `.predict`, `.export`."""
+    from rnnzoo.run import load_run as _load_run
+
+    return _load_run(run_dir)

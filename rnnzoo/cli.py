@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="a model name or a .toml config file")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
     p.set_defaults(run=cmd_info)
+
+    from rnnzoo import commands as run_commands  # train, evaluate, predict, export
+
+    run_commands.add_parsers(commands)
     return parser
 
 

@@ -89,6 +89,7 @@ class TrainSpec:
     batch_size: int = _spec(32, low=1, high=65536)
     epochs: int = _spec(2, low=1, high=100_000)
     early_stopping_patience: int = _spec(0, low=0, help="epochs without validation improvement before stopping; 0 is off")
+    monitor: str = _spec("val_loss", choices=("val_loss", "val_accuracy"), help="validation figure that picks the best epoch's weights")
     seed: int = _spec(1337, low=0)
 
 

@@ -42,6 +42,10 @@ class TextToIds(keras.layers.Layer):
             vocabulary=vocabulary, name="vectorizer",
         )
 
+    def build(self, input_shape):
+        # The vectorizer's lookup table is its only state; it exists from construction or adapt().
+        self.built = True
+
     def adapt(self, texts, batch_size: int = 512) -> None:
         self.vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(batch_size))
 

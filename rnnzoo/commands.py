@@ -1,0 +1,107 @@
+"""CLI commands that train and use run folders: train, evaluate, predict, export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rnnzoo.errors import DataError, RnnzooError
+
+
+def _data_dir(args) -> str | None:
+    if args.data is not None and args.data_dir is not None:
+        raise RnnzooError("Pass either --data sample or --data-dir PATH, not both.")
+    return args.data if args.data is not None else args.data_dir
+
+
+def read_inputs(texts: list[str], file: str | None) -> list[str]:
+    """Inputs from the command line, or one per line from a file ('-' is standard input)."""
+    if texts and file:
+        raise RnnzooError("Pass inputs as arguments or with --file, not both.")
+    if file is None:
+        if not texts:
+            raise RnnzooError("No inputs: pass texts as arguments or --file FILE (one input per line).")
+        return texts
+    try:
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"Input file not found: {file}") from None
+    except IsADirectoryError:
+        raise DataError(f"Input file is a folder: {file}") from None
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    if not lines:
+        raise DataError(f"Input file is empty: {file}")
+    return lines
+
+
+def cmd_train(args) -> int:
+    from rnnzoo.cli import parse_set_values
+    from rnnzoo.training import train
+
+    run = train(args.name, data_dir=_data_dir(args), out_dir=args.out, epochs=args.epochs,
+                batch_size=args.batch_size, download=False if args.no_download else None,
+                **parse_set_values(args.set))
+    print(json.dumps({k: v for k, v in run.metrics.items() if k != "versions"}, indent=2))
+    print(f"run folder: {run.dir}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from rnnzoo.run import load_run
+
+    results = load_run(args.run_dir).evaluate(data_dir=_data_dir(args))
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from rnnzoo.run import load_run
+
+    run = load_run(args.run_dir)
+    for prediction in run.predict(read_inputs(args.texts, args.file)):
+        print(run.task.format_prediction(prediction))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from rnnzoo.run import load_run
+
+    path = load_run(args.run_dir).export(args.out, format=args.format)
+    print(f"exported {args.format} to {path}")
+    return 0
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="the data set's folder or archive (default: $RNNZOO_DATA_DIR, then download)")
+    parser.add_argument("--data", choices=["sample"], help="'sample': the small real sample shipped with rnnzoo")
+
+
+def add_parsers(commands) -> None:
+    p = commands.add_parser("train", help="train a named model on its data into a run folder")
+    p.add_argument("name", help="a model name or a .toml config file")
+    _add_data_arguments(p)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+    p.add_argument("--out", help="run folder (default runs/NAME-TIMESTAMP); an interrupted run there resumes")
+    p.add_argument("--no-download", action="store_true", help="never download; fail fast if the data is not local")
+    p.set_defaults(run=cmd_train)
+
+    p = commands.add_parser("evaluate", help="test-set loss and metrics of a run folder")
+    p.add_argument("run_dir")
+    _add_data_arguments(p)
+    p.set_defaults(run=cmd_evaluate)
+
+    p = commands.add_parser("predict", help="predict raw inputs with a run folder, one line per input")
+    p.add_argument("run_dir")
+    p.add_argument("texts", nargs="*", help="inputs (or --file)")
+    p.add_argument("--file", help="a UTF-8 file with one input per line ('-' for standard input)")
+    p.set_defaults(run=cmd_predict)
+
+    p = commands.add_parser("export", help="export a run folder's model with its preprocessing inside")
+    p.add_argument("run_dir")
+    p.add_argument("--format", choices=["savedmodel", "keras"], default="savedmodel")
+    p.add_argument("--out", help="output path (default: RUN_DIR/savedmodel or RUN_DIR/model_raw_input.keras)")
+    p.set_defaults(run=cmd_export)

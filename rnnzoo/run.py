@@ -1,0 +1,118 @@
+"""A run folder as an object: its config, model, history and metrics, and what it can do.
+
+    run = rnnzoo.load_run("runs/imdb")
+    run.predict(["A moving, beautifully acted film."])
+    run.export("exported/imdb")                   # SavedModel that serves raw strings
+    run.export("imdb.keras", format="keras")     # .keras file with the preprocessing inside
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from rnnzoo import files
+from rnnzoo.config import Config, from_dict
+from rnnzoo.errors import ConfigError, RunFolderError
+
+EXPORT_FORMATS = ("savedmodel", "keras")
+
+
+class Run:
+    def __init__(self, run_dir):
+        self.dir = Path(run_dir)
+        if not self.dir.is_dir():
+            raise RunFolderError(f"Run folder not found: {self.dir}")
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.dir)!r})"
+
+    def _file(self, name: str) -> Path:
+        path = self.dir / name
+        if not path.exists():
+            raise RunFolderError(
+                f"{self.dir}: missing {name}; the run is incomplete (train again with --out {self.dir} to resume)")
+        return path
+
+    def _json(self, name: str) -> Any:
+        path = self._file(name)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise RunFolderError(f"{path}: not readable JSON ({err})") from None
+
+    @functools.cached_property
+    def config(self) -> Config:
+        raw = self._json("config.json")
+        try:
+            return from_dict(raw)
+        except ConfigError as err:
+            raise RunFolderError(f"{self.dir / 'config.json'}: {err}") from None
+
+    @functools.cached_property
+    def metrics(self) -> dict[str, Any]:
+        return self._json("metrics.json")
+
+    @functools.cached_property
+    def history(self) -> list[dict[str, Any]]:
+        from rnnzoo.training import read_history
+
+        return read_history(self._file("history.csv"))
+
+    @functools.cached_property
+    def model(self):
+        """The trained core model (token ids in), loaded with `safe_mode=True`."""
+        import keras
+
+        import rnnzoo.layers  # noqa: F401 - registers rnnzoo's serializable layers
+        import rnnzoo.text  # noqa: F401
+
+        path = self._file("model.keras")
+        try:
+            return keras.saving.load_model(path, safe_mode=True)
+        except (ValueError, OSError) as err:
+            raise RunFolderError(f"{path}: cannot be loaded ({str(err).splitlines()[0]})") from None
+
+    @functools.cached_property
+    def task(self):
+        from rnnzoo.tasks import task_class
+
+        self._file("preprocessing.json")
+        return task_class(self.config).restore(self.config, self.dir)
+
+    def predict(self, inputs) -> list[dict[str, Any]]:
+        """One result per raw input, in order (for sentiment: label, probability, probabilities)."""
+        return self.task.predict(self.model, inputs)
+
+    def evaluate(self, *, data_dir=None, download: bool | None = None) -> dict[str, float]:
+        """Loss and metrics on the test split; `data_dir` defaults to where the run was trained from."""
+        if data_dir is None:
+            data_dir = self.metrics.get("data_source")
+            if data_dir in ("tensorflow_datasets", "tensorflow_datasets (downloaded)"):
+                data_dir = None
+        test = self.task.test_split(data_dir=data_dir, download=download)
+        return {k: float(v) for k, v in self.model.evaluate(test, return_dict=True, verbose=0).items()}
+
+    def export(self, path=None, *, format: str = "savedmodel") -> Path:
+        """Writes a model that takes raw inputs: a SavedModel folder or a `.keras` file, atomically."""
+        if format not in EXPORT_FORMATS:
+            raise ConfigError(f"`format` must be one of {', '.join(EXPORT_FORMATS)}. Received: format={format!r}")
+        serving = self.task.serving_model(self.model)
+        if format == "savedmodel":
+            path = Path(path) if path is not None else self.dir / "savedmodel"
+            with files.atomic_directory(path) as temporary:
+                serving.export(str(temporary), format="tf_saved_model", verbose=False)
+        else:
+            path = Path(path) if path is not None else self.dir / "model_raw_input.keras"
+            if path.suffix != ".keras":
+                raise ConfigError(f"A keras export needs a path ending in .keras. Received: path={str(path)!r}")
+            with files.atomic_path(path) as temporary:
+                serving.save(temporary)
+        return path
+
+
+def load_run(run_dir) -> Run:
+    """The run folder written by `rnnzoo.train` or `rnnzoo train`."""
+    return Run(run_dir)

@@ -1,0 +1,25 @@
+"""Training recipes by task: which data, preprocessing and serving a named model's `task` uses."""
+
+from __future__ import annotations
+
+import importlib
+
+from rnnzoo.config import Config
+from rnnzoo.errors import ConfigError
+
+# task name -> "module:Class"; imported only when a model of that task is trained or loaded.
+TASKS = {
+    "imdb": "rnnzoo.tasks.text_classification:TextClassificationTask",
+}
+
+
+def task_class(cfg: Config):
+    """The recipe class for a config's task, or a clear error naming the tasks that can be trained."""
+    target = TASKS.get(cfg.task)
+    if target is None:
+        raise ConfigError(
+            f"Model {cfg.name!r} (task {cfg.task!r}) has no training recipe yet; it can be built with "
+            f"rnnzoo.build and trained with model.fit on your own data. Tasks with recipes: {', '.join(sorted(TASKS))}."
+        )
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,67 @@
+"""What a training recipe needs from a task: data in, preprocessing state out, raw inputs served.
+
+A task turns a config's data section into batched `tf.data` pipelines,
+saves the preprocessing it adapted (vocabularies) into the run folder,
+restores it later, and wraps a trained core model so it takes raw inputs
+(text) for prediction and export.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from rnnzoo.config import Config
+
+
+@dataclasses.dataclass
+class Prepared:
+    """Batched splits and what the data decided."""
+
+    train: Any
+    validation: Any | None
+    test: Any | None
+    num_train: int
+    overrides: dict[str, Any]  # config fields the data defines, e.g. the real vocabulary size
+    info: dict[str, Any]       # facts recorded in metrics.json: source, sizes, padding
+
+
+class Task(abc.ABC):
+    """A task recipe; subclasses implement every abstract method."""
+
+    state_file = "preprocessing.json"
+
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+
+    @abc.abstractmethod
+    def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
+        """Loads the splits, adapts preprocessing on train only, returns batched pipelines."""
+
+    @abc.abstractmethod
+    def save(self, run_dir: Path) -> None:
+        """Writes the adapted preprocessing state (vocabularies) into the run folder, atomically."""
+
+    @classmethod
+    @abc.abstractmethod
+    def restore(cls, cfg: Config, run_dir: Path) -> "Task":
+        """The task with the preprocessing state read back from a run folder."""
+
+    @abc.abstractmethod
+    def test_split(self, *, data_dir=None, download: bool | None = None):
+        """The batched test split, for `rnnzoo evaluate`."""
+
+    @abc.abstractmethod
+    def serving_model(self, core):
+        """A Functional model that takes raw inputs and runs the trained core."""
+
+    @abc.abstractmethod
+    def predict(self, core, inputs) -> list[dict[str, Any]]:
+        """One result per raw input, in order."""
+
+    @staticmethod
+    @abc.abstractmethod
+    def format_prediction(prediction: dict[str, Any]) -> str:
+        """One line of text for one result (what `rnnzoo predict` prints)."""

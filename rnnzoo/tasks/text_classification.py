@@ -1,0 +1,144 @@
+"""Text classification (IMDB sentiment): raw review text in, class probabilities out.
+
+Preprocessing (`TextToIds`) is adapted on the training split only and runs
+in `tf.data`, in parallel, outside the trained graph; token ids are cached
+after the first epoch and batched by length. At export the same layer is put
+back in front of the trained core, so the served model takes raw strings.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from rnnzoo import batching, datasets, files
+from rnnzoo.config import Config
+from rnnzoo.errors import DataError, RunFolderError
+from rnnzoo.tasks.base import Prepared, Task
+from rnnzoo.text import TextToIds
+
+LABELS = {"imdb": ("negative", "positive")}
+
+
+class TextClassificationTask(Task):
+    def __init__(self, cfg: Config, to_ids: TextToIds | None = None):
+        super().__init__(cfg)
+        self.to_ids = to_ids or TextToIds(max_tokens=cfg.model.vocab_size, max_length=cfg.data.max_length,
+                                          truncate=cfg.data.truncate, name="text_to_ids")
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return LABELS.get(self.cfg.data.dataset, tuple(str(i) for i in range(max(2, self.cfg.model.num_classes))))
+
+    def _examples(self, split: str, data_dir, download):
+        return datasets.load_examples(self.cfg.data.dataset, split, data_dir=data_dir, download=download,
+                                      validation_fraction=self.cfg.data.validation_fraction, seed=self.cfg.train.seed)
+
+    def _batches(self, texts: list[str], labels: np.ndarray, *, shuffle: bool):
+        """Ids computed in parallel once, cached, then batched by length."""
+        dtype = "float32" if self.cfg.model.output_activation == "sigmoid" else "int32"
+        ds = tf.data.Dataset.from_tensor_slices((texts, labels.astype(dtype)))
+        ds = ds.batch(256).map(lambda t, y: (self.to_ids.ragged_ids(t), y), num_parallel_calls=tf.data.AUTOTUNE)
+        # Unbatched ragged rows arrive as rank-0-ragged specs; the cast makes them plain int32 tensors.
+        ds = ds.unbatch().map(lambda ids, y: (tf.cast(ids, tf.int32), y)).cache()
+        return batching.length_bucketed(ds, batch_size=self.cfg.train.batch_size, max_length=self.cfg.data.max_length,
+                                        bucket_width=self.cfg.data.bucket_width, shuffle=shuffle,
+                                        seed=self.cfg.train.seed)
+
+    def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
+        train_texts, train_labels, origin = self._examples("train", data_dir, download)
+        test_texts, test_labels, _ = self._examples("test", data_dir, download)
+        has_validation = self.cfg.data.validation_fraction > 0
+        if has_validation:
+            val_texts, val_labels, _ = self._examples("validation", data_dir, download)
+        # The vocabulary must exist before any pipeline captures the lookup table.
+        print(f"rnnzoo: adapting the vocabulary on {len(train_texts):,} training texts", file=sys.stderr)
+        self.to_ids.adapt(train_texts)
+        vocabulary_size = len(self.to_ids.get_vocabulary())
+        return Prepared(
+            train=self._batches(train_texts, train_labels, shuffle=True),
+            validation=self._batches(val_texts, val_labels, shuffle=False) if has_validation else None,
+            test=self._batches(test_texts, test_labels, shuffle=False),
+            num_train=len(train_texts),
+            overrides={"vocab_size": max(vocabulary_size, 2)},
+            info={"data_source": origin, "train_examples": len(train_texts),
+                  "validation_examples": len(val_texts) if has_validation else 0,
+                  "test_examples": len(test_texts), "vocabulary_size": vocabulary_size},
+        )
+
+    def test_split(self, *, data_dir=None, download: bool | None = None):
+        texts, labels, _ = self._examples("test", data_dir, download)
+        return self._batches(texts, labels, shuffle=False)
+
+    def save(self, run_dir: Path) -> None:
+        files.write_json(Path(run_dir) / self.state_file, {
+            "kind": "text_to_ids",
+            "vocabulary": self.to_ids.get_vocabulary(),
+            "max_length": self.to_ids.max_length,
+            "truncate": self.to_ids.truncate,
+            "labels": list(self.labels),
+        })
+
+    @classmethod
+    def restore(cls, cfg: Config, run_dir: Path) -> "TextClassificationTask":
+        path = Path(run_dir) / cls.state_file
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            vocabulary = state["vocabulary"]
+        except FileNotFoundError:
+            raise RunFolderError(f"{run_dir}: missing {cls.state_file} (the vocabulary); train again with --out {run_dir}") from None
+        except (json.JSONDecodeError, KeyError, UnicodeDecodeError) as err:
+            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
+        to_ids = TextToIds(vocabulary=vocabulary, max_tokens=len(vocabulary), max_length=state["max_length"],
+                           truncate=state["truncate"], name="text_to_ids")
+        return cls(cfg, to_ids)
+
+    def serving_model(self, core: keras.Model) -> keras.Model:
+        text = keras.Input(shape=(), dtype="string", name="text")
+        probabilities = core(self.to_ids(text))
+        return keras.Model(text, probabilities, name=f"{self.cfg.name}_raw_text")
+
+    def predict(self, core: keras.Model, inputs) -> list[dict[str, Any]]:
+        texts = check_texts(inputs)
+        model = self.serving_model(core)
+        results = []
+        for start in range(0, len(texts), 64):
+            scores = np.asarray(model(tf.constant(texts[start:start + 64]), training=False))
+            for text, score in zip(texts[start:start + 64], scores):
+                results.append(self._result(text, score))
+        return results
+
+    def _result(self, text: str, score: np.ndarray) -> dict[str, Any]:
+        if score.shape[-1] == 1:  # one sigmoid unit: P(positive)
+            probabilities = [1.0 - float(score[0]), float(score[0])]
+        else:
+            probabilities = [float(p) for p in score]
+        best = int(np.argmax(probabilities))
+        return {"text": text, "label": self.labels[best], "probability": probabilities[best],
+                "probabilities": dict(zip(self.labels, probabilities))}
+
+    @staticmethod
+    def format_prediction(prediction: dict[str, Any]) -> str:
+        return f"{prediction['label']}\t{prediction['probability']:.4f}"
+
+
+def check_texts(inputs) -> list[str]:
+    """A non-empty list of strings (bytes are decoded, invalid UTF-8 replaced)."""
+    if isinstance(inputs, (str, bytes)):
+        inputs = [inputs]
+    texts = []
+    for index, item in enumerate(inputs):
+        if isinstance(item, bytes):
+            item = item.decode("utf-8", errors="replace")
+        if not isinstance(item, str):
+            raise DataError(f"Inputs must be strings. Received: inputs[{index}]={item!r} of type {type(item).__name__}")
+        texts.append(item)
+    if not texts:
+        raise DataError("No inputs to predict: pass at least one text.")
+    return texts

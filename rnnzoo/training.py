@@ -1,0 +1,209 @@
+"""`train(name)`: build + load data + fit with callbacks + evaluate, into a run folder.
+
+The run folder holds everything a later command needs: `config.json`,
+`preprocessing.json`, `model.keras`, `history.csv`, `curves.png`,
+`metrics.json` and `checkpoints/` (resume). Each file is written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import platform
+import sys
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from rnnzoo import __version__, files
+from rnnzoo.builders import build_model
+from rnnzoo.builders.common import compile_model
+from rnnzoo.registry import load_config
+from rnnzoo.tasks import task_class
+
+
+class Throughput(keras.callbacks.Callback):
+    """Training seconds and samples/s per epoch, validation time excluded."""
+
+    def __init__(self, num_train: int):
+        super().__init__()
+        self.num_train = num_train
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start, self._train_seconds = time.perf_counter(), None
+
+    def on_test_begin(self, logs=None):
+        if self._train_seconds is None:  # validation starts: the epoch's training is over
+            self._train_seconds = time.perf_counter() - self._start
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = self._train_seconds if self._train_seconds is not None else time.perf_counter() - self._start
+        self.seconds.append(seconds)
+        if logs is not None:
+            logs["train_seconds"] = seconds
+            logs["samples_per_second"] = self.num_train / seconds
+
+
+class TestEachEpoch(keras.callbacks.Callback):
+    """Adds test loss and metrics to every epoch's logs, for time-to-accuracy curves (one test pass per epoch)."""
+
+    def __init__(self, test):
+        super().__init__()
+        self.test = test
+
+    def on_epoch_end(self, epoch, logs=None):
+        results = self.model.evaluate(self.test, return_dict=True, verbose=0)
+        if logs is not None:
+            logs.update({f"test_{k}": float(v) for k, v in results.items()})
+
+
+class RunFolderLogger(keras.callbacks.Callback):
+    """Rewrites history.csv and curves.png after every epoch (atomically), so they survive an interruption."""
+
+    def __init__(self, run_dir: Path):
+        super().__init__()
+        self.run_dir = run_dir
+        self.rows: list[dict[str, Any]] = read_history(run_dir / "history.csv")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rows = [row for row in self.rows if int(row["epoch"]) < epoch + 1]
+        self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
+        write_history(self.run_dir / "history.csv", self.rows)
+        plot_curves(self.run_dir / "curves.png", self.rows)
+
+
+def read_history(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [{k: float(v) if k != "epoch" else int(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
+
+
+def write_history(path: Path, rows: list[dict[str, Any]]) -> None:
+    columns = ["epoch"] + sorted({k for row in rows for k in row} - {"epoch"})
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    files.write_text(path, buffer.getvalue())
+
+
+def plot_curves(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Loss and the first metric per epoch, train and validation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = [k for k in ("loss", "accuracy", "mae") if any(k in row for row in rows)]
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    epochs = [row["epoch"] for row in rows]
+    for axis, metric in zip(axes[0], metrics):
+        for key, style in ((metric, "-o"), (f"val_{metric}", "--o")):
+            if any(key in row for row in rows):
+                axis.plot(epochs, [row.get(key, float("nan")) for row in rows], style, label=key)
+        axis.set_xlabel("epoch")
+        axis.set_title(metric)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    with files.atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=90)
+    plt.close(figure)
+
+
+def versions() -> dict[str, str]:
+    import tensorflow as tf
+
+    return {"rnnzoo": __version__, "keras": keras.__version__, "tensorflow": tf.__version__,
+            "backend": keras.backend.backend(), "python": platform.python_version()}
+
+
+def default_run_dir(name: str) -> Path:
+    return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = None, batch_size: int | None = None,
+          download: bool | None = None, verbose: str | int = "auto", callbacks: list | tuple = (),
+          test_each_epoch: bool = False, **overrides: Any):
+    """Trains a named model (or TOML config) on its task's data and returns the `Run`.
+
+    Args:
+        name_or_path: a name from `list_models()` or a `.toml` path.
+        data_dir: the data set's folder or archive; `"sample"` for the packaged sample;
+            `None` tries `$RNNZOO_DATA_DIR`, then the standard download route.
+        out_dir: the run folder (default `runs/NAME-TIMESTAMP`). An interrupted run
+            in the same folder resumes from its last completed epoch.
+        epochs, batch_size, **overrides: config fields, validated as in `build`.
+        download: allow (True) or forbid (False) downloads; default allowed unless RNNZOO_OFFLINE=1.
+        callbacks: extra Keras callbacks for `fit`.
+        test_each_epoch: also evaluate on the test split after every epoch and record it in
+            the history (benchmarks use it for time-to-accuracy; training time excludes it).
+    """
+    from rnnzoo.run import Run
+
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    if batch_size is not None:
+        overrides["batch_size"] = batch_size
+    cfg = load_config(name_or_path, overrides)
+    recipe = task_class(cfg)
+    keras.utils.set_random_seed(cfg.train.seed)
+    run_dir = Path(out_dir) if out_dir is not None else default_run_dir(cfg.name)
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    task = recipe(cfg)
+    prepared = task.prepare(data_dir=data_dir, download=download)
+    cfg = cfg.replace(**prepared.overrides)
+    files.write_json(run_dir / "config.json", cfg.to_dict())
+    task.save(run_dir)
+
+    model = build_model(cfg, compile=False)
+    steps_per_epoch = math.ceil(prepared.num_train / cfg.train.batch_size)
+    compile_model(model, cfg, total_steps=steps_per_epoch * cfg.train.epochs)
+
+    throughput = Throughput(prepared.num_train)
+    fit_callbacks = [
+        throughput,
+        *([TestEachEpoch(prepared.test)] if test_each_epoch and prepared.test is not None else []),
+        keras.callbacks.BackupAndRestore(str(run_dir / "checkpoints"), delete_checkpoint=False),
+        RunFolderLogger(run_dir),
+    ]
+    if prepared.validation is not None:
+        patience = cfg.train.early_stopping_patience or cfg.train.epochs
+        fit_callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=cfg.train.monitor, mode="min" if cfg.train.monitor.endswith("loss") else "max",
+            patience=patience, restore_best_weights=True, verbose=1))
+    fit_callbacks += list(callbacks)
+
+    # Length-bucketed pipelines have no known length, so Keras warns at the end of the first epoch.
+    warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
+    started = time.perf_counter()
+    history = model.fit(prepared.train, validation_data=prepared.validation, epochs=cfg.train.epochs,
+                        callbacks=fit_callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
+    wall_seconds = time.perf_counter() - started
+
+    test = model.evaluate(prepared.test, return_dict=True, verbose=0) if prepared.test is not None else {}
+    with files.atomic_path(run_dir / "model.keras") as temporary:
+        model.save(temporary)
+    train_seconds = sum(throughput.seconds)
+    metrics = {
+        **{f"test_{k}": float(v) for k, v in test.items()},
+        "epochs_run": len(history.epoch),
+        "samples_per_second": (prepared.num_train * len(throughput.seconds) / train_seconds) if train_seconds else None,
+        "train_seconds": train_seconds,
+        "wall_seconds": wall_seconds,
+        **prepared.info,
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": versions(),
+    }
+    files.write_json(run_dir / "metrics.json", metrics)
+    print(f"rnnzoo: run folder {run_dir}: " + ", ".join(
+        f"{k}={v:.4f}" for k, v in metrics.items() if k.startswith("test_")), file=sys.stderr)
+    return Run(run_dir)
