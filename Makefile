@@ -11,9 +11,12 @@ $(BIN)/rnnzoo: pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $@
 
+# Train sentiment_bilstm on the IMDB sample shipped with rnnzoo, export it, classify two sentences
+# with the exported SavedModel (TensorFlow alone reads it).
 demo: $(BIN)/rnnzoo
-	$(BIN)/rnnzoo list
-	$(BIN)/rnnzoo info sentiment_bilstm
+	$(BIN)/rnnzoo train sentiment_bilstm --data sample --epochs 2 --out runs/demo
+	$(BIN)/rnnzoo export runs/demo --format savedmodel --out exported/demo
+	$(BIN)/python examples/serve_savedmodel.py exported/demo "A moving, beautifully acted film." "Two hours I will never get back."
 
 test: $(BIN)/rnnzoo
 	$(BIN)/python -m pytest -q

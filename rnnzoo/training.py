@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import platform
 import sys
@@ -23,6 +24,7 @@ import keras
 from rnnzoo import __version__, files
 from rnnzoo.builders import build_model
 from rnnzoo.builders.common import compile_model
+from rnnzoo.errors import RunFolderError
 from rnnzoo.registry import load_config
 from rnnzoo.tasks import task_class
 
@@ -50,17 +52,44 @@ class Throughput(keras.callbacks.Callback):
             logs["samples_per_second"] = self.num_train / seconds
 
 
-class TestEachEpoch(keras.callbacks.Callback):
-    """Adds test loss and metrics to every epoch's logs, for time-to-accuracy curves (one test pass per epoch)."""
+class TestCheckpoints(keras.callbacks.Callback):
+    """Test accuracy against training time, for time-to-accuracy curves.
 
-    def __init__(self, test):
+    Evaluates `test` every `every_steps` training steps and at each epoch's
+    end, on a clock that stops during these evaluations and during
+    validation, so `points` pairs pure training seconds with accuracy.
+    """
+
+    def __init__(self, test, every_steps: int | None = None):
         super().__init__()
-        self.test = test
+        self.test, self.every_steps = test, every_steps
+        self.points: list[dict[str, float]] = []
+
+    def on_train_begin(self, logs=None):
+        self._start, self._paused, self._steps = time.perf_counter(), 0.0, 0
+
+    def on_test_begin(self, logs=None):  # validation inside fit
+        self._pause_start = time.perf_counter()
+
+    def on_test_end(self, logs=None):
+        self._paused += time.perf_counter() - self._pause_start
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps += 1
+        if self.every_steps and self._steps % self.every_steps == 0:
+            self._evaluate()
 
     def on_epoch_end(self, epoch, logs=None):
+        if not (self.every_steps and self._steps % self.every_steps == 0):
+            self._evaluate()
+
+    def _evaluate(self):
+        train_seconds = time.perf_counter() - self._start - self._paused
+        started = time.perf_counter()
         results = self.model.evaluate(self.test, return_dict=True, verbose=0)
-        if logs is not None:
-            logs.update({f"test_{k}": float(v) for k, v in results.items()})
+        self._paused += time.perf_counter() - started
+        self.points.append({"train_seconds": train_seconds, "steps": self._steps,
+                            **{f"test_{k}": float(v) for k, v in results.items()}})
 
 
 class RunFolderLogger(keras.callbacks.Callback):
@@ -125,13 +154,36 @@ def versions() -> dict[str, str]:
             "backend": keras.backend.backend(), "python": platform.python_version()}
 
 
+def check_resumable(run_dir: Path, cfg) -> None:
+    """A run folder resumes only the same config (more epochs allowed); anything else would mix two runs."""
+    previous_path = run_dir / "config.json"
+    if not previous_path.exists():
+        return
+    try:
+        previous = json.loads(previous_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return  # unreadable: it is rewritten below
+    current = cfg.to_dict()
+    for config in (previous, current):
+        config.get("train", {}).pop("epochs", None)
+    if previous != current:
+        changed = sorted(
+            f"{section}.{key}" for section in ("model", "data", "train") for key in current.get(section, {})
+            if previous.get(section, {}).get(key) != current[section][key]
+        ) or ["name/description"]
+        raise RunFolderError(
+            f"{run_dir} holds a run of a different config (changed: {', '.join(changed)}); "
+            "choose another --out, or delete the folder to start over"
+        )
+
+
 def default_run_dir(name: str) -> Path:
     return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
 def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = None, batch_size: int | None = None,
           download: bool | None = None, verbose: str | int = "auto", callbacks: list | tuple = (),
-          test_each_epoch: bool = False, **overrides: Any):
+          test_checkpoints_per_epoch: int = 0, **overrides: Any):
     """Trains a named model (or TOML config) on its task's data and returns the `Run`.
 
     Args:
@@ -143,8 +195,9 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         epochs, batch_size, **overrides: config fields, validated as in `build`.
         download: allow (True) or forbid (False) downloads; default allowed unless RNNZOO_OFFLINE=1.
         callbacks: extra Keras callbacks for `fit`.
-        test_each_epoch: also evaluate on the test split after every epoch and record it in
-            the history (benchmarks use it for time-to-accuracy; training time excludes it).
+        test_checkpoints_per_epoch: evaluate on a fixed sample of the test split this many times
+            per epoch and record (training seconds, accuracy) in metrics.json's "test_checkpoints"
+            (benchmarks use it for time-to-accuracy; the training clock stops meanwhile).
     """
     from rnnzoo.run import Run
 
@@ -161,6 +214,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     task = recipe(cfg)
     prepared = task.prepare(data_dir=data_dir, download=download)
     cfg = cfg.replace(**prepared.overrides)
+    check_resumable(run_dir, cfg)
     files.write_json(run_dir / "config.json", cfg.to_dict())
     task.save(run_dir)
 
@@ -171,7 +225,6 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     throughput = Throughput(prepared.num_train)
     fit_callbacks = [
         throughput,
-        *([TestEachEpoch(prepared.test)] if test_each_epoch and prepared.test is not None else []),
         keras.callbacks.BackupAndRestore(str(run_dir / "checkpoints"), delete_checkpoint=False),
         RunFolderLogger(run_dir),
     ]
@@ -180,6 +233,10 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         fit_callbacks.append(keras.callbacks.EarlyStopping(
             monitor=cfg.train.monitor, mode="min" if cfg.train.monitor.endswith("loss") else "max",
             patience=patience, restore_best_weights=True, verbose=1))
+    checkpoints = None
+    if test_checkpoints_per_epoch > 0 and prepared.test_sample is not None:
+        checkpoints = TestCheckpoints(prepared.test_sample, math.ceil(steps_per_epoch / test_checkpoints_per_epoch))
+        fit_callbacks.insert(0, checkpoints)
     fit_callbacks += list(callbacks)
 
     # Length-bucketed pipelines have no known length, so Keras warns at the end of the first epoch.
@@ -200,10 +257,11 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         "train_seconds": train_seconds,
         "wall_seconds": wall_seconds,
         **prepared.info,
+        **({"test_checkpoints": checkpoints.points} if checkpoints is not None else {}),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": versions(),
     }
     files.write_json(run_dir / "metrics.json", metrics)
-    print(f"rnnzoo: run folder {run_dir}: " + ", ".join(
-        f"{k}={v:.4f}" for k, v in metrics.items() if k.startswith("test_")), file=sys.stderr)
+    print(f"rnnzoo: run folder {run_dir}: " + ", ".join(f"test_{k}={v:.4f}" for k, v in test.items()),
+          file=sys.stderr)
     return Run(run_dir)

@@ -52,7 +52,7 @@ def test_rnnzoo_data_dir_environment_variable(tmp_path, monkeypatch):
 
 def test_packaged_sample_is_real_imdb():
     texts, labels, origin = load_imdb("test", data_dir="sample")
-    assert origin == "sample" and len(texts) == 400 and labels.mean() == 0.5
+    assert origin == "sample" and len(texts) == 1000 and labels.mean() == 0.5
     assert all(len(t) > 20 for t in texts)
 
 

@@ -14,7 +14,8 @@ from imdb_fixtures import write_acl_imdb
 from rnnzoo import DataError, RunFolderError
 from rnnzoo.cli import main
 
-TINY = {"units": 4, "embedding_dim": 4, "num_layers": 1, "batch_size": 8, "max_length": 12, "vocab_size": 100}
+TINY = {"units": 4, "embedding_dim": 4, "num_layers": 1, "batch_size": 8, "max_length": 12, "vocab_size": 100,
+        "validation_fraction": 0.1}
 BAD_TEXTS = ["", "   \t\n ", "word " * 20000, "Ein großartiger Film, très émouvant", "🎬🍿😀👍", "日本語のレビュー", "\x00\x01\x7f"]
 
 
@@ -23,7 +24,7 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("imdb")
     write_acl_imdb(root)
     return rnnzoo.train("sentiment_bilstm", data_dir=root / "aclImdb", out_dir=root / "run", epochs=2,
-                        verbose=0, **TINY)
+                        verbose=0, test_checkpoints_per_epoch=2, **TINY)
 
 
 def test_run_folder_holds_everything_a_later_command_needs(run):
@@ -38,6 +39,9 @@ def test_run_folder_holds_everything_a_later_command_needs(run):
     for key in ("test_accuracy", "test_loss", "samples_per_second", "wall_seconds", "train_seconds", "versions"):
         assert key in run.metrics
     assert run.metrics["train_examples"] == 32 and run.metrics["validation_examples"] == 4
+    checkpoints = run.metrics["test_checkpoints"]
+    assert len(checkpoints) == 4 and [p["steps"] for p in checkpoints] == [2, 4, 6, 8]
+    assert all(a["train_seconds"] < b["train_seconds"] for a, b in zip(checkpoints, checkpoints[1:]))
     assert (run.dir / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -184,3 +188,36 @@ def test_empty_input_file_is_an_error(run, capsys, tmp_path):
     empty.write_text("")
     assert main(["predict", str(run.dir), "--file", str(empty)]) == 2
     assert "Input file is empty" in capsys.readouterr().err
+
+
+def test_serving_example_classifies_with_the_exported_model(run, tmp_path):
+    from pathlib import Path
+
+    path = run.export(tmp_path / "exported")
+    example = Path(__file__).resolve().parents[1] / "examples" / "serve_savedmodel.py"
+    result = subprocess.run([sys.executable, str(example), str(path), "a wonderful moving film", "awful"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2 and lines[0].endswith("a wonderful moving film")
+    assert lines[0].split("\t")[0] in ("positive", "negative")
+
+
+def test_quickstart_example_runs_on_tiny_settings(tmp_path):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "quickstart.py"
+    args = ["--epochs", "1", "--out", str(tmp_path / "quick")]
+    for key, value in TINY.items():
+        args += ["--set", f"{key}={value}"]
+    result = subprocess.run([sys.executable, str(example), *args], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "test accuracy on the sample" in result.stdout and "exported to" in result.stdout
+    assert (tmp_path / "quick" / "savedmodel" / "saved_model.pb").exists()
+
+
+def test_a_run_folder_refuses_a_different_config(run):
+    with pytest.raises(RunFolderError, match=r"holds a run of a different config \(changed: model.units\)"):
+        rnnzoo.train("sentiment_bilstm", data_dir=run.dir.parent / "aclImdb", out_dir=run.dir, epochs=2,
+                     verbose=0, **{**TINY, "units": 5})

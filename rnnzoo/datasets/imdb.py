@@ -3,7 +3,7 @@
 Sources, in order: an explicit `data_dir` (the extracted `aclImdb/` folder,
 its parent, or the `aclImdb_v1.tar.gz` archive), `$RNNZOO_DATA_DIR`, then
 tensorflow-datasets' `imdb_reviews` (prepared data first, a download only
-when allowed). `data_dir="sample"` reads the 1,600-review sample shipped in
+when allowed). `data_dir="sample"` reads the 5,000-review sample shipped in
 the package, in the publisher's layout. Labels: 0 negative, 1 positive. The
 validation split is carved from train (never from test) by a seeded shuffle.
 """

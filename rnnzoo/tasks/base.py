@@ -26,6 +26,7 @@ class Prepared:
     num_train: int
     overrides: dict[str, Any]  # config fields the data defines, e.g. the real vocabulary size
     info: dict[str, Any]       # facts recorded in metrics.json: source, sizes, padding
+    test_sample: Any | None = None  # a fixed random sample of test, for frequent evaluations
 
 
 class Task(abc.ABC):

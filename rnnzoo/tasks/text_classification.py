@@ -24,6 +24,12 @@ from rnnzoo.tasks.base import Prepared, Task
 from rnnzoo.text import TextToIds
 
 LABELS = {"imdb": ("negative", "positive")}
+TEST_SAMPLE_SIZE = 5000
+
+
+def fixed_sample(total: int, size: int, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded random sample (test files are ordered by label, so never take a prefix)."""
+    return np.sort(np.random.default_rng(seed).permutation(total)[: min(size, total)])
 
 
 class TextClassificationTask(Task):
@@ -40,16 +46,18 @@ class TextClassificationTask(Task):
         return datasets.load_examples(self.cfg.data.dataset, split, data_dir=data_dir, download=download,
                                       validation_fraction=self.cfg.data.validation_fraction, seed=self.cfg.train.seed)
 
-    def _batches(self, texts: list[str], labels: np.ndarray, *, shuffle: bool):
-        """Ids computed in parallel once, cached, then batched by length."""
+    def ids_dataset(self, texts: list[str], labels: np.ndarray):
+        """Unbatched (token ids, label) examples, computed in parallel once and cached."""
         dtype = "float32" if self.cfg.model.output_activation == "sigmoid" else "int32"
         ds = tf.data.Dataset.from_tensor_slices((texts, labels.astype(dtype)))
         ds = ds.batch(256).map(lambda t, y: (self.to_ids.ragged_ids(t), y), num_parallel_calls=tf.data.AUTOTUNE)
         # Unbatched ragged rows arrive as rank-0-ragged specs; the cast makes them plain int32 tensors.
-        ds = ds.unbatch().map(lambda ids, y: (tf.cast(ids, tf.int32), y)).cache()
-        return batching.length_bucketed(ds, batch_size=self.cfg.train.batch_size, max_length=self.cfg.data.max_length,
-                                        bucket_width=self.cfg.data.bucket_width, shuffle=shuffle,
-                                        seed=self.cfg.train.seed)
+        return ds.unbatch().map(lambda ids, y: (tf.cast(ids, tf.int32), y)).cache()
+
+    def _batches(self, texts: list[str], labels: np.ndarray, *, shuffle: bool):
+        return batching.length_bucketed(self.ids_dataset(texts, labels), batch_size=self.cfg.train.batch_size,
+                                        max_length=self.cfg.data.max_length, bucket_width=self.cfg.data.bucket_width,
+                                        shuffle=shuffle, seed=self.cfg.train.seed)
 
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
         train_texts, train_labels, origin = self._examples("train", data_dir, download)
@@ -61,6 +69,7 @@ class TextClassificationTask(Task):
         print(f"rnnzoo: adapting the vocabulary on {len(train_texts):,} training texts", file=sys.stderr)
         self.to_ids.adapt(train_texts)
         vocabulary_size = len(self.to_ids.get_vocabulary())
+        sample = fixed_sample(len(test_texts), TEST_SAMPLE_SIZE, self.cfg.train.seed)
         return Prepared(
             train=self._batches(train_texts, train_labels, shuffle=True),
             validation=self._batches(val_texts, val_labels, shuffle=False) if has_validation else None,
@@ -70,6 +79,7 @@ class TextClassificationTask(Task):
             info={"data_source": origin, "train_examples": len(train_texts),
                   "validation_examples": len(val_texts) if has_validation else 0,
                   "test_examples": len(test_texts), "vocabulary_size": vocabulary_size},
+            test_sample=self._batches([test_texts[i] for i in sample], test_labels[sample], shuffle=False),
         )
 
     def test_split(self, *, data_dir=None, download: bool | None = None):

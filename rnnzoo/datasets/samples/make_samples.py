@@ -2,7 +2,7 @@
 
     python -m rnnzoo.datasets.samples.make_samples PATH/TO/aclImdb.tar.gz
 
-imdb_sample.tar.gz: 1,200 training and 400 test reviews drawn at random
+imdb_sample.tar.gz: 4,000 training and 1,000 test reviews drawn at random
 (seed 0, half positive, half negative) from the Large Movie Review Dataset
 v1.0, in the publisher's layout (aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt),
 so the sample goes through exactly the loader a full archive does.
@@ -17,7 +17,7 @@ import tarfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-COUNTS = {"train": 600, "test": 200}  # per label
+COUNTS = {"train": 2000, "test": 500}  # per label
 
 
 def make_imdb_sample(archive: Path, out: Path = HERE / "imdb_sample.tar.gz") -> None:
