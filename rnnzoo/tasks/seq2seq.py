@@ -55,7 +55,7 @@ class Seq2SeqTask(Task):
             source_file=d.source_file, target_file=d.target_file)
 
     def source_tokens(self, text: str) -> list[str]:
-        tokens = tokenize(text, self.tokenizer)
+        tokens = tokenize(text.strip(), self.tokenizer)
         return tokens[::-1] if self.cfg.data.reverse_source else tokens
 
     def _encoded_pairs(self, sources: list[str], targets: list[str]):
