@@ -92,7 +92,9 @@ class Run:
         `beam_width=1` is greedy search; options: `max_length`, `length_penalty`,
         `return_attention` (attention weights, output steps x source tokens).
         """
-        if self.config.io != "seq2seq":
+        from rnnzoo.tasks import task_class
+
+        if not hasattr(task_class(self.config), "decode"):
             raise RnnzooError(f"{self.dir}: decode needs a seq2seq model; this run is {self.config.io!r} "
                               f"(task {self.config.task!r}). Use predict.")
         return self.task.decode(self.model, inputs, beam_width=beam_width, **options)
