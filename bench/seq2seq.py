@@ -84,9 +84,12 @@ def main() -> None:
         print(f"decoded {len(sources):,} test examples with beam width {width} in {time.time() - decode_started:.1f} s"
               + (f" ({found['bleu_signature']})" if "bleu_signature" in found else ""))
     cfg = run.config.to_dict()
+    # history.csv covers every epoch, also those of an earlier, interrupted session that this one resumed.
+    epochs, seconds = len(run.history), sum(row["train_seconds"] for row in run.history)
     print(f"\n{args.name} ({', '.join(f'{k}={v}' for k, v in overrides.items()) or 'named config'}): "
-          f"{run.metrics['epochs_run']} epochs, {run.metrics['train_seconds']:.0f} s training, "
-          f"{run.metrics['samples_per_second']:.0f} samples/s, {run.metrics['train_examples']:,} training pairs")
+          f"{epochs} of {cfg['train']['epochs']} epochs, {seconds:.0f} s training "
+          f"({run.metrics['train_examples'] * epochs / seconds:.0f} samples/s), "
+          f"{run.metrics['train_examples']:,} training pairs")
     print(f"model: {json.dumps({k: cfg['model'][k] for k in ('cell', 'units', 'num_layers', 'bidirectional', 'embedding_dim', 'attention', 'dropout', 'vocab_size', 'target_vocab_size')})}")
     for key, value in results.items():
         shown = f"{100 * value:.2f}%" if metric == "exact_accuracy" else f"{value:.2f}"
