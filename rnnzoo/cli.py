@@ -98,7 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and hasattr(args, "texts") and not any(e.startswith("--") for e in extra):
+        args.texts += extra  # texts after options: `rnnzoo decode RUN --beam-width 5 "Ein Mann ..."`
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.run(args)
     except RnnzooError as err:

@@ -1,4 +1,4 @@
-"""CLI commands that train and use run folders: train, evaluate, predict, export."""
+"""CLI commands that train and use run folders: train, evaluate, predict, decode, export."""
 
 from __future__ import annotations
 
@@ -40,9 +40,11 @@ def cmd_train(args) -> int:
     from rnnzoo.cli import parse_set_values
     from rnnzoo.training import train
 
+    overrides = parse_set_values(args.set)
+    if args.src or args.tgt:  # a pair of parallel text files instead of the named data set
+        overrides.update(dataset="parallel", source_file=args.src or "", target_file=args.tgt or "")
     run = train(args.name, data_dir=_data_dir(args), out_dir=args.out, epochs=args.epochs,
-                batch_size=args.batch_size, download=False if args.no_download else None,
-                **parse_set_values(args.set))
+                batch_size=args.batch_size, download=False if args.no_download else None, **overrides)
     print(json.dumps({k: v for k, v in run.metrics.items() if k != "versions"}, indent=2))
     print(f"run folder: {run.dir}")
     return 0
@@ -62,6 +64,16 @@ def cmd_predict(args) -> int:
     run = load_run(args.run_dir)
     for prediction in run.predict(read_inputs(args.texts, args.file)):
         print(run.task.format_prediction(prediction))
+    return 0
+
+
+def cmd_decode(args) -> int:
+    from rnnzoo.run import load_run
+
+    options = {} if args.max_length is None else {"max_length": args.max_length}
+    for result in load_run(args.run_dir).decode(read_inputs(args.texts, args.file), beam_width=args.beam_width,
+                                                **options):
+        print(result["output"])
     return 0
 
 
@@ -87,6 +99,8 @@ def add_parsers(commands) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
     p.add_argument("--out", help="run folder (default runs/NAME-TIMESTAMP); an interrupted run there resumes")
     p.add_argument("--no-download", action="store_true", help="never download; fail fast if the data is not local")
+    p.add_argument("--src", help="seq2seq: a source text file, line-aligned with --tgt (split by seed)")
+    p.add_argument("--tgt", help="seq2seq: the target text file, line-aligned with --src")
     p.set_defaults(run=cmd_train)
 
     p = commands.add_parser("evaluate", help="test-set loss and metrics of a run folder")
@@ -99,6 +113,14 @@ def add_parsers(commands) -> None:
     p.add_argument("texts", nargs="*", help="inputs (or --file)")
     p.add_argument("--file", help="a UTF-8 file with one input per line ('-' for standard input)")
     p.set_defaults(run=cmd_predict)
+
+    p = commands.add_parser("decode", help="seq2seq: decode raw inputs with a run folder, one output line per input")
+    p.add_argument("run_dir")
+    p.add_argument("texts", nargs="*", help="inputs (or --file)")
+    p.add_argument("--file", help="a UTF-8 file with one input per line ('-' for standard input)")
+    p.add_argument("--beam-width", type=int, default=1, help="1 is greedy search (default)")
+    p.add_argument("--max-length", type=int, help="most output tokens (default: longest training target + 10)")
+    p.set_defaults(run=cmd_decode)
 
     p = commands.add_parser("export", help="export a run folder's model with its preprocessing inside")
     p.add_argument("run_dir")

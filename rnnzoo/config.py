@@ -75,6 +75,15 @@ class DataSpec:
     validation_fraction: float = _spec(0.1, low=0.0, high=1.0, high_open=True, help="share of train held out for validation")
     bucket_width: int = _spec(32, low=1, help="length buckets are this many tokens wide (0 padding waste inside a bucket)")
     seq_length: int = _spec(100, low=1, help="aligned language models: window length for truncated BPTT")
+    num_examples: int = _spec(50_000, low=10, help="synthetic seq2seq tasks (addition, dates): distinct examples, all splits")
+    test_fraction: float = _spec(0.1, low=0.0, high=1.0, high_open=True, help="synthetic tasks and parallel files: share held out for test")
+    digits: int = _spec(3, low=1, high=9, help="addition: most digits per number")
+    reverse_source: bool = _spec(False, help="seq2seq: feed source tokens in reverse order ('535+61' as '16+535')")
+    source_language: str = _spec("de", help="multi30k: source language (file suffix)")
+    target_language: str = _spec("en", help="multi30k: target language (file suffix)")
+    source_file: str = _spec("", help="parallel: line-aligned source text file (CLI --src)")
+    target_file: str = _spec("", help="parallel: line-aligned target text file (CLI --tgt)")
+    min_frequency: int = _spec(1, low=1, help="seq2seq vocabularies: rarer training tokens become the unknown token")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from rnnzoo import files
 from rnnzoo.config import Config, from_dict
-from rnnzoo.errors import ConfigError, RunFolderError
+from rnnzoo.errors import ConfigError, RnnzooError, RunFolderError
 
 EXPORT_FORMATS = ("savedmodel", "keras")
 
@@ -85,6 +85,19 @@ class Run:
     def predict(self, inputs) -> list[dict[str, Any]]:
         """One result per raw input, in order (for sentiment: label, probability, probabilities)."""
         return self.task.predict(self.model, inputs)
+
+    def decode(self, inputs, beam_width: int = 1, **options: Any) -> list[dict[str, Any]]:
+        """Seq2seq: one decoded result per raw input, in order (`output` text, `tokens`, `score`, `ended`).
+
+        `beam_width=1` is greedy search; options: `max_length`, `length_penalty`,
+        `return_attention` (attention weights, output steps x source tokens).
+        """
+        from rnnzoo.tasks import task_class
+
+        if not hasattr(task_class(self.config), "decode"):
+            raise RnnzooError(f"{self.dir}: decode needs a seq2seq model; this run is {self.config.io!r} "
+                              f"(task {self.config.task!r}). Use predict.")
+        return self.task.decode(self.model, inputs, beam_width=beam_width, **options)
 
     def evaluate(self, *, data_dir=None, download: bool | None = None) -> dict[str, float]:
         """Loss and metrics on the test split; `data_dir` defaults to where the run was trained from."""

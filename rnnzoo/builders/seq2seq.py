@@ -41,19 +41,27 @@ def bridge_states(encoder_states, m: ModelSpec):
 
 
 def attend(decoder_outputs, encoder_outputs, m: ModelSpec):
-    """Luong-style attention: context from the encoder outputs, combined with the decoder output."""
+    """Luong-style attention: context from the encoder outputs, combined with the decoder output.
+
+    The attention layer is called with `return_attention_scores=True` (the
+    scores are unused here): a Keras attention layer first called without it
+    cannot return scores later, and the decoding step model reuses this layer
+    to show the attention weights of a decoded example.
+    """
     if m.attention == "dot":
         keys = encoder_outputs
         if m.bidirectional:
             keys = layers.Dense(m.units, use_bias=False, name="attention_key_projection")(encoder_outputs)
-        context = layers.Attention(score_mode="dot", name="attention")([decoder_outputs, encoder_outputs, keys])
+        context, _ = layers.Attention(score_mode="dot", name="attention")(
+            [decoder_outputs, encoder_outputs, keys], return_attention_scores=True)
     elif m.attention == "general":
         keys = layers.Dense(m.units, use_bias=False, name="attention_key_projection")(encoder_outputs)
-        context = layers.Attention(score_mode="dot", name="attention")([decoder_outputs, encoder_outputs, keys])
+        context, _ = layers.Attention(score_mode="dot", name="attention")(
+            [decoder_outputs, encoder_outputs, keys], return_attention_scores=True)
     else:
         query = layers.Dense(m.units, use_bias=False, name="attention_query_projection")(decoder_outputs)
         keys = layers.Dense(m.units, use_bias=False, name="attention_key_projection")(encoder_outputs)
-        context = layers.AdditiveAttention(name="attention")([query, encoder_outputs, keys])
+        context, _ = layers.AdditiveAttention(name="attention")([query, encoder_outputs, keys], return_attention_scores=True)
     combined = layers.Concatenate(name="attention_concat")([decoder_outputs, context])
     return layers.Dense(m.units, activation="tanh", name="attention_combine")(combined)
 

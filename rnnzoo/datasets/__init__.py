@@ -18,8 +18,11 @@ __all__ = ["SAMPLE", "load", "load_examples", "names"]
 
 def _loaders():
     from rnnzoo.datasets.imdb import load_imdb
+    from rnnzoo.datasets.parallel_text import load_multi30k, load_parallel_files
+    from rnnzoo.datasets.synthetic import load_addition, load_dates
 
-    return {"imdb": load_imdb}
+    return {"imdb": load_imdb, "addition": load_addition, "dates": load_dates, "multi30k": load_multi30k,
+            "parallel": load_parallel_files}
 
 
 def names() -> list[str]:

@@ -10,6 +10,10 @@ from rnnzoo.errors import ConfigError
 # task name -> "module:Class"; imported only when a model of that task is trained or loaded.
 TASKS = {
     "imdb": "rnnzoo.tasks.text_classification:TextClassificationTask",
+    "addition": "rnnzoo.tasks.seq2seq:Seq2SeqTask",
+    "dates": "rnnzoo.tasks.seq2seq:Seq2SeqTask",
+    "multi30k": "rnnzoo.tasks.seq2seq:Seq2SeqTask",
+    "parallel": "rnnzoo.tasks.seq2seq:Seq2SeqTask",
 }
 
 

@@ -62,6 +62,10 @@ class Task(abc.ABC):
     def predict(self, core, inputs) -> list[dict[str, Any]]:
         """One result per raw input, in order."""
 
+    def test_metrics(self, core) -> dict[str, Any]:
+        """Metrics beyond Keras' evaluate, on the test split prepared last (e.g. BLEU); none by default."""
+        return {}
+
     @staticmethod
     @abc.abstractmethod
     def format_prediction(prediction: dict[str, Any]) -> str:

@@ -1,15 +1,21 @@
 """Rebuilds the small real samples shipped in this folder from the publishers' files.
 
     python -m rnnzoo.datasets.samples.make_samples PATH/TO/aclImdb.tar.gz
+    python -m rnnzoo.datasets.samples.make_samples PATH/TO/multi30k/
 
 imdb_sample.tar.gz: 4,000 training and 1,000 test reviews drawn at random
 (seed 0, half positive, half negative) from the Large Movie Review Dataset
 v1.0, in the publisher's layout (aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt),
 so the sample goes through exactly the loader a full archive does.
+
+multi30k_sample.tar.gz: 2,000 train, 200 val and 200 test_2016_flickr
+German-English pairs of Multi30k task 1, lines drawn at random (seed 0, kept
+in their original order), as multi30k/{train,val,test_2016_flickr}.{de,en}.gz.
 """
 
 from __future__ import annotations
 
+import gzip
 import io
 import random
 import sys
@@ -39,5 +45,26 @@ def make_imdb_sample(archive: Path, out: Path = HERE / "imdb_sample.tar.gz") -> 
     print(f"wrote {out} ({out.stat().st_size:,} bytes, {len(chosen)} reviews)")
 
 
+MULTI30K_COUNTS = {"train": 2000, "val": 200, "test_2016_flickr": 200}
+
+
+def make_multi30k_sample(folder: Path, out: Path = HERE / "multi30k_sample.tar.gz") -> None:
+    rng = random.Random(0)
+    with tarfile.open(out, "w:gz") as sample:
+        for split, count in MULTI30K_COUNTS.items():
+            lines = {lang: gzip.decompress((folder / f"{split}.{lang}.gz").read_bytes()).decode("utf-8").splitlines()
+                     for lang in ("de", "en")}
+            chosen = sorted(rng.sample(range(len(lines["de"])), count))
+            for lang in ("de", "en"):
+                text = "".join(lines[lang][i] + "\n" for i in chosen).encode("utf-8")
+                data = gzip.compress(text, mtime=0)
+                info = tarfile.TarInfo(f"multi30k/{split}.{lang}.gz")
+                info.size = len(data)
+                info.mtime = 0
+                sample.addfile(info, io.BytesIO(data))
+    print(f"wrote {out} ({out.stat().st_size:,} bytes)")
+
+
 if __name__ == "__main__":
-    make_imdb_sample(Path(sys.argv[1]))
+    source = Path(sys.argv[1])
+    make_multi30k_sample(source) if source.is_dir() else make_imdb_sample(source)

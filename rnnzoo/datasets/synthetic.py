@@ -1,0 +1,94 @@
+"""Synthetic seq2seq data generated from a seed: `addition` ("535+61" -> "596") and `dates` (-> ISO 8601).
+
+A generator draws `num_examples` distinct examples (a source string is never
+drawn twice), shuffles them with the seed and cuts them into test,
+validation and train, so the three splits never share an example and the
+same seed always gives the same splits.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+
+import numpy as np
+
+from rnnzoo.errors import DataError
+
+SPLITS = ("train", "validation", "test")
+FIRST_DAY, LAST_DAY = datetime.date(1950, 1, 1), datetime.date(2049, 12, 31)  # two-digit years stay unambiguous
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _date_formats(day: datetime.date) -> list[str]:
+    """Human ways to write a date (US month/day order wherever the order is numeric and unmarked)."""
+    d, m, y = day.day, day.month, day.year
+    month, weekday = MONTHS[m - 1], WEEKDAYS[day.weekday()]
+    return [
+        f"{weekday}, {d} {month} {y}", f"{m}/{d}/{y % 100:02d}", f"{month} {d}, {y}", f"{d} {month[:3]} {y}",
+        f"{d:02d}.{m:02d}.{y}", f"{weekday[:3]} {month[:3]} {d} {y}", f"{y}/{m:02d}/{d:02d}",
+        f"{d:02d} {month} {y}", f"{month[:3]} {d:02d}, {y % 100:02d}", f"{weekday} {month} {d} {y}",
+    ]
+
+
+def _addition_example(rng: np.random.Generator, digits: int) -> tuple[str, str]:
+    a, b = (int(rng.integers(0, 10 ** int(rng.integers(1, digits + 1)))) for _ in range(2))
+    return f"{a}+{b}", str(a + b)
+
+
+def _date_example(rng: np.random.Generator) -> tuple[str, str]:
+    day = FIRST_DAY + datetime.timedelta(days=int(rng.integers(0, (LAST_DAY - FIRST_DAY).days + 1)))
+    formats = _date_formats(day)
+    return formats[int(rng.integers(0, len(formats)))], day.isoformat()
+
+
+def possible_examples(task: str, digits: int) -> int:
+    if task == "addition":
+        return (10 ** digits) ** 2
+    return ((LAST_DAY - FIRST_DAY).days + 1) * len(_date_formats(FIRST_DAY))
+
+
+@functools.lru_cache(maxsize=4)
+def generate(task: str, num_examples: int, seed: int, digits: int = 3) -> tuple[tuple[str, str], ...]:
+    """`num_examples` distinct (source, target) pairs in a seeded order."""
+    if num_examples > possible_examples(task, digits) // 2:
+        raise DataError(f"`data.num_examples` must be at most half of the {possible_examples(task, digits):,} "
+                        f"distinct {task} examples (so drawing stays fast). Received: num_examples={num_examples}")
+    rng = np.random.default_rng(seed)
+    examples: dict[str, str] = {}
+    while len(examples) < num_examples:
+        source, target = _addition_example(rng, digits) if task == "addition" else _date_example(rng)
+        examples.setdefault(source, target)
+    return tuple(examples.items())
+
+
+def split_counts(total: int, validation_fraction: float, test_fraction: float) -> dict[str, tuple[int, int]]:
+    """[start, stop) of each split in a shuffled list: test first, then validation, then train."""
+    test = int(round(total * test_fraction))
+    validation = int(round(total * validation_fraction))
+    if total - test - validation < 1:
+        raise DataError(f"No training examples left after the validation and test shares of {total} examples. "
+                        f"Received: validation_fraction={validation_fraction}, test_fraction={test_fraction}")
+    return {"test": (0, test), "validation": (test, test + validation), "train": (test + validation, total)}
+
+
+def load_synthetic(task: str, split: str, *, num_examples: int = 50_000, seed: int = 1337, digits: int = 3,
+                   validation_fraction: float = 0.1, test_fraction: float = 0.1,
+                   **_ignored) -> tuple[list[str], list[str], str]:
+    """Sources, targets and origin of one split of `addition` or `dates`."""
+    if split not in SPLITS:
+        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
+    examples = generate(task, num_examples, seed, digits if task == "addition" else 0)
+    start, stop = split_counts(len(examples), validation_fraction, test_fraction)[split]
+    chosen = examples[start:stop]
+    return [s for s, _ in chosen], [t for _, t in chosen], f"generated (seed {seed})"
+
+
+def load_addition(split: str, **kwargs):
+    return load_synthetic("addition", split, **kwargs)
+
+
+def load_dates(split: str, **kwargs):
+    return load_synthetic("dates", split, **kwargs)

@@ -1,0 +1,226 @@
+"""Sequence to sequence: addition, dates, Multi30k or any parallel files; raw text in, decoded text out.
+
+Sources and targets are tokenized in Python (characters for the synthetic
+tasks, words for translation) and mapped to ids with vocabularies built on
+the training split (`rnnzoo.vocabulary`: 0 pad, 1 unknown, 2 start, 3 end).
+Training pairs longer than `data.max_length` tokens on either side are left
+out; the decoder is fed `<start> y_1 ... y_n` and learns `y_1 ... y_n <end>`
+(teacher forcing). Batches are bucketed by source length.
+
+Decoding (`decode`) runs greedy or beam search (`rnnzoo.decoding`) and
+stops at the end token or after `max_target_length + 10` tokens. Test
+metrics: exact-sequence accuracy for the synthetic tasks, corpus BLEU
+(sacrebleu) for translation, both over the whole test split.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnzoo import batching, datasets, files
+from rnnzoo.config import Config
+from rnnzoo.decoding import Seq2SeqDecoder, check_search_arguments, search
+from rnnzoo.errors import DataError, RnnzooError, RunFolderError
+from rnnzoo.tasks.base import Prepared, Task
+from rnnzoo.tasks.text_classification import check_texts
+from rnnzoo.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
+
+SYNTHETIC = ("addition", "dates")
+EXTRA_DECODE_STEPS = 10  # decoding may run this many tokens past the longest training target
+
+
+class Seq2SeqTask(Task):
+    def __init__(self, cfg: Config, source_vocabulary: Vocabulary | None = None,
+                 target_vocabulary: Vocabulary | None = None, max_target_length: int | None = None):
+        super().__init__(cfg)
+        self.tokenizer = "chars" if cfg.data.dataset in SYNTHETIC else "words"
+        self.source_vocabulary, self.target_vocabulary = source_vocabulary, target_vocabulary
+        self.max_target_length = max_target_length
+        self._decoders: dict[int, Seq2SeqDecoder] = {}
+        self._test_examples: tuple[list[str], list[str]] | None = None
+
+    # -- data ---------------------------------------------------------------
+
+    def _examples(self, split: str, data_dir, download):
+        d = self.cfg.data
+        return datasets.load_examples(
+            d.dataset, split, data_dir=data_dir, seed=self.cfg.train.seed, num_examples=d.num_examples,
+            digits=d.digits, validation_fraction=d.validation_fraction, test_fraction=d.test_fraction,
+            source_language=d.source_language, target_language=d.target_language,
+            source_file=d.source_file, target_file=d.target_file)
+
+    def source_tokens(self, text: str) -> list[str]:
+        tokens = tokenize(text.strip(), self.tokenizer)
+        return tokens[::-1] if self.cfg.data.reverse_source else tokens
+
+    def _encoded_pairs(self, sources: list[str], targets: list[str]):
+        """(source ids, target ids) of the pairs that fit `max_length`, and how many were left out."""
+        kept, limit = [], self.cfg.data.max_length
+        for source, target in zip(sources, targets):
+            s, t = self.source_tokens(source), tokenize(target, self.tokenizer)
+            if 0 < len(s) <= limit and 0 < len(t) <= limit:
+                kept.append((self.source_vocabulary.encode(s), self.target_vocabulary.encode(t)))
+        return kept, len(sources) - len(kept)
+
+    def _batches(self, pairs, *, shuffle: bool):
+        import tensorflow as tf
+
+        def ragged(rows):
+            return tf.RaggedTensor.from_row_lengths(np.concatenate(rows).astype("int32"), [len(r) for r in rows])
+
+        source = ragged([s for s, _ in pairs])
+        target_in = ragged([[START, *t] for _, t in pairs])
+        target_out = ragged([[*t, END] for _, t in pairs])
+        ds = tf.data.Dataset.from_tensor_slices(({"source": source, "target_in": target_in}, target_out))
+        # Unbatched ragged rows arrive as rank-0-ragged specs; the cast makes them plain int32 tensors.
+        ds = ds.map(lambda x, y: ({k: tf.cast(v, tf.int32) for k, v in x.items()}, tf.cast(y, tf.int32))).cache()
+        return batching.length_bucketed(ds, batch_size=self.cfg.train.batch_size, max_length=self.cfg.data.max_length,
+                                        bucket_width=self.cfg.data.bucket_width, shuffle=shuffle,
+                                        seed=self.cfg.train.seed)
+
+    def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
+        m, d = self.cfg.model, self.cfg.data
+        train_sources, train_targets, origin = self._examples("train", data_dir, download)
+        test_sources, test_targets, _ = self._examples("test", data_dir, download)
+        has_validation = d.validation_fraction > 0 or d.dataset == "multi30k"
+        print(f"rnnzoo: building vocabularies on {len(train_sources):,} training pairs", file=sys.stderr)
+        self.source_vocabulary = Vocabulary.build((self.source_tokens(s) for s in train_sources),
+                                                  max_size=m.vocab_size, min_frequency=d.min_frequency)
+        self.target_vocabulary = Vocabulary.build((tokenize(t, self.tokenizer) for t in train_targets),
+                                                  max_size=m.target_vocab_size, min_frequency=d.min_frequency)
+        train, dropped = self._encoded_pairs(train_sources, train_targets)
+        if not train:
+            raise DataError(f"No training pair has between 1 and data.max_length={d.max_length} tokens on both sides.")
+        self.max_target_length = max(len(t) for _, t in train)
+        test, test_dropped = self._encoded_pairs(test_sources, test_targets)
+        self._test_examples = (test_sources, test_targets)
+        validation = None
+        if has_validation:
+            validation, _ = self._encoded_pairs(*self._examples("validation", data_dir, download)[:2])
+        return Prepared(
+            train=self._batches(train, shuffle=True),
+            validation=self._batches(validation, shuffle=False) if validation else None,
+            test=self._batches(test, shuffle=False) if test else None,
+            num_train=len(train),
+            overrides={"vocab_size": len(self.source_vocabulary), "target_vocab_size": len(self.target_vocabulary)},
+            info={"data_source": origin, "train_examples": len(train), "train_pairs_too_long_or_empty": dropped,
+                  "validation_examples": len(validation or []), "test_examples": len(test_sources),
+                  "test_pairs_outside_max_length_in_loss": test_dropped,
+                  "source_vocabulary_size": len(self.source_vocabulary),
+                  "target_vocabulary_size": len(self.target_vocabulary)},
+        )
+
+    def test_split(self, *, data_dir=None, download: bool | None = None):
+        pairs, _ = self._encoded_pairs(*self._examples("test", data_dir, download)[:2])
+        return self._batches(pairs, shuffle=False)
+
+    # -- run folder ---------------------------------------------------------
+
+    def save(self, run_dir: Path) -> None:
+        files.write_json(Path(run_dir) / self.state_file, {
+            "kind": "seq2seq", "tokenizer": self.tokenizer, "reverse_source": self.cfg.data.reverse_source,
+            "max_target_length": self.max_target_length,
+            "source_vocabulary": self.source_vocabulary.tokens, "target_vocabulary": self.target_vocabulary.tokens,
+        })
+
+    @classmethod
+    def restore(cls, cfg: Config, run_dir: Path) -> "Seq2SeqTask":
+        path = Path(run_dir) / cls.state_file
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            return cls(cfg, Vocabulary(state["source_vocabulary"]), Vocabulary(state["target_vocabulary"]),
+                       int(state["max_target_length"]))
+        except FileNotFoundError:
+            raise RunFolderError(f"{run_dir}: missing {cls.state_file} (the vocabularies); train again with --out {run_dir}") from None
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
+            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
+
+    # -- decoding -----------------------------------------------------------
+
+    def decoder(self, core) -> Seq2SeqDecoder:
+        if id(core) not in self._decoders:
+            self._decoders[id(core)] = Seq2SeqDecoder(core, self.cfg.model)
+        return self._decoders[id(core)]
+
+    def _source_ids(self, texts: list[str], *, truncate: bool = False) -> list[list[int]]:
+        """Ids per text; unseen tokens become the unknown id. Empty or over-long sources are errors."""
+        rows, limit = [], self.cfg.data.max_length
+        for index, text in enumerate(texts):
+            ids = self.source_vocabulary.encode(self.source_tokens(text))
+            if not ids:
+                raise DataError(f"Input {index} is empty: a source needs at least one token. Received: {text!r}")
+            if len(ids) > limit:
+                if not truncate:
+                    raise DataError(f"Input {index} has {len(ids)} tokens; this model was trained on sources of at "
+                                    f"most data.max_length={limit} tokens. Received: {text[:60]!r}...")
+                ids = ids[:limit]
+            rows.append(ids)
+        return rows
+
+    def decode(self, core, inputs, *, beam_width: int = 1, max_length: int | None = None,
+               length_penalty: float = 1.0, batch_size: int = 128, return_attention: bool = False,
+               truncate: bool = False) -> list[dict[str, Any]]:
+        """One result per input text, in order: `output` (text), `tokens`, `score` (log-probability), `ended`."""
+        texts = check_texts(inputs)
+        max_length = self.max_target_length + EXTRA_DECODE_STEPS if max_length is None else max_length
+        check_search_arguments(beam_width, max_length)
+        rows = self._source_ids(texts, truncate=truncate)
+        decoder = self.decoder(core)
+        order = np.argsort([len(r) for r in rows], kind="stable")  # similar lengths together: less padding
+        results: list[dict[str, Any] | None] = [None] * len(rows)
+        for start in range(0, len(rows), batch_size):
+            chosen = order[start:start + batch_size]
+            width = max(len(rows[i]) for i in chosen)
+            source = np.zeros((len(chosen), width), dtype="int32")
+            for line, i in enumerate(chosen):
+                source[line, : len(rows[i])] = rows[i]
+            found = search(decoder.step, decoder.encode(source), beam_width=beam_width, start_id=START, end_id=END,
+                           max_length=max_length, length_penalty=length_penalty, banned=(PAD, START))
+            for line, i in enumerate(chosen):
+                tokens = self.target_vocabulary.decode(found[line]["tokens"])
+                results[i] = {"source": texts[i], "output": detokenize(tokens, self.tokenizer), "tokens": tokens,
+                              "score": found[line]["score"], "ended": found[line]["ended"]}
+                if return_attention:
+                    results[i]["attention"] = decoder.attention_weights(
+                        np.asarray(rows[i]), found[line]["tokens"], START).tolist()
+        return results
+
+    def sequence_metrics(self, core, sources: list[str], targets: list[str], *, beam_width: int = 1,
+                         **decode_options) -> dict[str, Any]:
+        """Exact-sequence accuracy (synthetic tasks) or corpus BLEU (translation) of decoded sources."""
+        outputs = [r["output"] for r in self.decode(core, sources, beam_width=beam_width, truncate=True,
+                                                    **decode_options)]
+        references = [detokenize(tokenize(t, self.tokenizer), self.tokenizer) for t in targets]
+        suffix = "" if beam_width == 1 else f"_beam{beam_width}"
+        if self.tokenizer == "chars":
+            return {f"exact_accuracy{suffix}": float(np.mean([o == r for o, r in zip(outputs, references)]))}
+        import sacrebleu
+
+        bleu = sacrebleu.metrics.BLEU()
+        # Both sides are lower-cased and split into rnnzoo's word tokens, then scored with sacrebleu's 13a.
+        score = bleu.corpus_score(outputs, [references])
+        return {f"bleu{suffix}": float(score.score), "bleu_signature": str(bleu.get_signature())}
+
+    def test_metrics(self, core) -> dict[str, Any]:
+        if self._test_examples is None:
+            return {}
+        metrics = self.sequence_metrics(core, *self._test_examples)
+        return {f"test_{k}" if not k.endswith("signature") else k: v for k, v in metrics.items()}
+
+    # -- the Task interface -------------------------------------------------
+
+    def serving_model(self, core):
+        raise RnnzooError(f"Export of seq2seq models is not supported yet (model {self.cfg.name!r}); "
+                          "decode with `rnnzoo decode RUN_DIR` or Run.decode instead.")
+
+    def predict(self, core, inputs) -> list[dict[str, Any]]:
+        return self.decode(core, inputs)
+
+    @staticmethod
+    def format_prediction(prediction: dict[str, Any]) -> str:
+        return prediction["output"]

@@ -1,0 +1,119 @@
+"""Seq2seq runs: train -> run folder -> decode (Python and CLI), bad input, and a task learned to 100%."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+import rnnzoo
+from rnnzoo import DataError, RnnzooError
+from rnnzoo.cli import main
+
+TINY = {"units": 8, "embedding_dim": 4, "num_examples": 300, "batch_size": 32, "attention": "dot"}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return rnnzoo.train("addition_lstm", out_dir=tmp_path_factory.mktemp("addition") / "run", epochs=1,
+                        verbose=0, **TINY)
+
+
+def test_run_folder_has_vocabularies_and_exact_accuracy(run):
+    state = json.loads((run.dir / "preprocessing.json").read_text())
+    assert state["kind"] == "seq2seq" and state["tokenizer"] == "chars"
+    assert state["source_vocabulary"][:4] == ["", "[UNK]", "<start>", "<end>"]
+    assert set("0123456789+") <= set(state["source_vocabulary"])
+    assert run.config.model.vocab_size == len(state["source_vocabulary"])
+    assert 0.0 <= run.metrics["test_exact_accuracy"] <= 1.0 and run.metrics["test_examples"] == 30
+
+
+def test_decode_gives_one_result_per_input_in_order(run):
+    inputs = ["123+456", "9+99", "1+1"]
+    greedy = run.decode(inputs)
+    assert [r["source"] for r in greedy] == inputs
+    assert all(r["output"] == "".join(r["tokens"]) and np.isfinite(r["score"]) for r in greedy)
+    beam = run.decode(inputs, beam_width=3)
+    assert [r["source"] for r in beam] == inputs
+    assert all(b["score"] >= g["score"] - 1e-6 or not g["ended"] or b["ended"] for b, g in zip(beam, greedy))
+    assert run.decode(inputs, beam_width=1) == greedy  # batched decoding is deterministic
+    assert [r["output"] for r in run.predict(inputs)] == [r["output"] for r in greedy]
+
+
+def test_attention_weights_of_a_decoded_example(run):
+    [result] = run.decode(["12+345"], return_attention=True)
+    weights = np.asarray(result["attention"])
+    assert weights.shape == (len(result["tokens"]) + 1, len("12+345"))  # output steps (end included) x source
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("inputs, options, error, message", [
+    ([""], {}, DataError, "Input 0 is empty"),
+    (["1+1", "   "], {}, DataError, "Input 1 is empty"),
+    (["123456789+1"], {}, DataError, r"Input 0 has 11 tokens; .* at most data.max_length=8"),
+    (["1+1"], {"beam_width": 0}, RnnzooError, r"`beam_width` must be an integer >= 1. Received: beam_width=0"),
+    (["1+1"], {"max_length": 0}, RnnzooError, r"`max_length` must be an integer >= 1. Received: max_length=0"),
+    ([], {}, DataError, "No inputs"),
+    ([3], {}, DataError, "Inputs must be strings"),
+])
+def test_bad_decode_input_is_a_clear_error(run, inputs, options, error, message):
+    with pytest.raises(error, match=message):
+        run.decode(inputs, **options)
+
+
+def test_unseen_characters_map_to_the_unknown_token(run):
+    [result] = run.decode(["12é+3x"])
+    assert result["ended"] or len(result["tokens"]) == run.task.max_target_length + 10
+    assert set(result["tokens"]) <= set(run.task.target_vocabulary.tokens)
+
+
+def test_export_of_seq2seq_says_use_decode(run):
+    with pytest.raises(RnnzooError, match="decode with `rnnzoo decode RUN_DIR`"):
+        run.export()
+
+
+def test_cli_decode_prints_one_line_per_input(run, capsys, tmp_path):
+    assert main(["decode", str(run.dir), "1+2", "30+4", "--beam-width", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [r["output"] for r in run.decode(["1+2", "30+4"], beam_width=2)]
+    (tmp_path / "inputs.txt").write_text("5+5\n6+7\n8+9\n", encoding="utf-8")
+    assert main(["decode", str(run.dir), "--file", str(tmp_path / "inputs.txt")]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--beam-width", "0", "1+1"], "`beam_width` must be an integer >= 1"),
+    (["--max-length", "-1", "1+1"], "`max_length` must be an integer >= 1"),
+    ([""], "Input 0 is empty"),
+])
+def test_cli_decode_bad_input_exits_2_with_one_line(run, capsys, argv, message):
+    assert main(["decode", str(run.dir), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_cli_decode_on_a_classifier_run_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "config.json").write_text(json.dumps(rnnzoo.get_config("sentiment_gru")))
+    (tmp_path / "preprocessing.json").write_text(json.dumps({"vocabulary": ["", "[UNK]"], "max_length": 5,
+                                                            "truncate": "end"}))
+    assert main(["decode", str(tmp_path), "text"]) == 2
+    assert "decode needs a seq2seq model" in capsys.readouterr().err
+
+
+def test_a_tiny_reversal_task_is_learned_to_100_percent(tmp_path):
+    """Words reversed ('c a d' -> 'd a c') from line-aligned files given as --src/--tgt."""
+    rng = random.Random(0)
+    letters = "abcdef"
+    sources = sorted({" ".join(rng.choice(letters) for _ in range(rng.randint(2, 4))) for _ in range(2000)})
+    (tmp_path / "src.txt").write_text("\n".join(sources) + "\n")
+    (tmp_path / "tgt.txt").write_text("\n".join(" ".join(s.split()[::-1]) for s in sources) + "\n")
+    config = tmp_path / "reverse.toml"
+    config.write_text('base = "translate_gru"\ntask = "parallel"\n[model]\ndropout = 0.0\nunits = 32\n'
+                      'embedding_dim = 16\nattention = "dot"\nbidirectional = false\n'
+                      '[data]\nmin_frequency = 1\nmax_length = 8\n'
+                      '[train]\nbatch_size = 32\nlearning_rate = 0.01\n')
+    assert main(["train", str(config), "--src", str(tmp_path / "src.txt"), "--tgt", str(tmp_path / "tgt.txt"),
+                 "--epochs", "4", "--out", str(tmp_path / "run")]) == 0
+    run = rnnzoo.load_run(tmp_path / "run")
+    assert run.metrics["test_bleu"] == pytest.approx(100.0)
+    assert [r["output"] for r in run.decode(["a b c", "f e d d"])] == ["c b a", "d d e f"]
