@@ -44,7 +44,9 @@ def cmd_train(args) -> int:
     if args.src or args.tgt:  # a pair of parallel text files instead of the named data set
         overrides.update(dataset="parallel", source_file=args.src or "", target_file=args.tgt or "")
     run = train(args.name, data_dir=_data_dir(args), out_dir=args.out, epochs=args.epochs,
-                batch_size=args.batch_size, download=False if args.no_download else None, **overrides)
+                batch_size=args.batch_size, download=False if args.no_download else None,
+                # A progress bar in a terminal; one line per epoch in logs and pipes.
+                verbose="auto" if sys.stdout.isatty() else 2, **overrides)
     print(json.dumps({k: v for k, v in run.metrics.items() if k != "versions"}, indent=2))
     print(f"run folder: {run.dir}")
     return 0
