@@ -21,7 +21,6 @@ from typing import Any
 import keras
 
 from rnnzoo import __version__, files
-from rnnzoo.builders import build_model
 from rnnzoo.builders.common import compile_model
 from rnnzoo.registry import load_config
 from rnnzoo.tasks import task_class
@@ -161,10 +160,11 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     task = recipe(cfg)
     prepared = task.prepare(data_dir=data_dir, download=download)
     cfg = cfg.replace(**prepared.overrides)
+    task.cfg = cfg  # the data-defined sizes (vocabulary) hold from here on
     files.write_json(run_dir / "config.json", cfg.to_dict())
     task.save(run_dir)
 
-    model = build_model(cfg, compile=False)
+    model = task.training_model(cfg)
     steps_per_epoch = math.ceil(prepared.num_train / cfg.train.batch_size)
     compile_model(model, cfg, total_steps=steps_per_epoch * cfg.train.epochs)
 
@@ -180,7 +180,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         fit_callbacks.append(keras.callbacks.EarlyStopping(
             monitor=cfg.train.monitor, mode="min" if cfg.train.monitor.endswith("loss") else "max",
             patience=patience, restore_best_weights=True, verbose=1))
-    fit_callbacks += list(callbacks)
+    fit_callbacks += task.fit_callbacks() + list(callbacks)
 
     # Length-bucketed pipelines have no known length, so Keras warns at the end of the first epoch.
     warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
@@ -188,6 +188,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     history = model.fit(prepared.train, validation_data=prepared.validation, epochs=cfg.train.epochs,
                         callbacks=fit_callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
     wall_seconds = time.perf_counter() - started
+    model = task.trained_model(model, cfg)
 
     test = model.evaluate(prepared.test, return_dict=True, verbose=0) if prepared.test is not None else {}
     with files.atomic_path(run_dir / "model.keras") as temporary:
@@ -200,6 +201,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         "train_seconds": train_seconds,
         "wall_seconds": wall_seconds,
         **prepared.info,
+        **task.summary_metrics(model, prepared),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": versions(),
     }

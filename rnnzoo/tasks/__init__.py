@@ -10,6 +10,7 @@ from rnnzoo.errors import ConfigError
 # task name -> "module:Class"; imported only when a model of that task is trained or loaded.
 TASKS = {
     "imdb": "rnnzoo.tasks.text_classification:TextClassificationTask",
+    "tiny_shakespeare": "rnnzoo.tasks.char_lm:CharLanguageModelTask",
 }
 
 
