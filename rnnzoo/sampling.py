@@ -76,6 +76,11 @@ def check_seed(seed) -> int | None:
     return _check_int(seed, "seed", 0, None, " or None")
 
 
+def _logits(scores, from_logits: bool) -> np.ndarray:
+    scores = np.asarray(scores, dtype=np.float64)
+    return scores if from_logits else np.log(np.maximum(scores, 1e-300))
+
+
 def pick_next(scores, *, temperature: float = 1.0, top_k: int = 0, rng: np.random.Generator | None = None,
               from_logits: bool = True, banned: Sequence[int] = ()) -> np.ndarray:
     """Picks one token per row of `scores` (batch, vocab); returns int64 ids (batch,).
@@ -89,11 +94,7 @@ def pick_next(scores, *, temperature: float = 1.0, top_k: int = 0, rng: np.rando
             generator reproduces every sample.
         banned: ids never picked (padding, out-of-vocabulary).
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.ndim == 1:
-        scores = scores[None]
-    logits = scores if from_logits else np.log(np.maximum(scores, 1e-300))
-    logits = logits.copy()
+    logits = np.array(_logits(scores, from_logits), ndmin=2)  # a copy, safe to edit
     if len(banned):
         logits[:, list(banned)] = -np.inf
     if top_k and top_k < logits.shape[-1]:
@@ -132,7 +133,7 @@ class StepModel:
 
             signature = [tf.TensorSpec((None, None), tf.int32)] + [tf.TensorSpec((None, units), tf.float32)] * num_states
             self._call = tf.function(lambda ids, *states: model([ids, *states], training=False),
-                                     input_signature=signature)
+                                     input_signature=signature, autograph=False)
         else:  # pragma: no cover - other backends run eagerly
             self._call = lambda ids, *states: model([ids, *states], training=False)
 
@@ -167,11 +168,6 @@ class StepModel:
         """Logits (batch, t, vocab) and the states after step t."""
         outputs = self._call(np.asarray(ids, dtype=np.int32), *states)
         return np.asarray(outputs[0]), list(outputs[1:])
-
-
-def _logits(scores, from_logits: bool) -> np.ndarray:
-    scores = np.asarray(scores, dtype=np.float64)
-    return scores if from_logits else np.log(np.maximum(scores, 1e-300))
 
 
 def generate(step: StepModel, prompt_ids: Sequence[int], *, length: int, temperature: float = 1.0, top_k: int = 0,
