@@ -87,17 +87,9 @@ def locate_and_read(data_dir=None, download: bool | None = None) -> tuple[str, s
         tried.append(f"${sources.DATA_DIR_ENV}={root} (no {' or '.join(FILE_NAMES)})")
     else:
         tried.append(f"${sources.DATA_DIR_ENV} (unset)")
-    try:
-        return read_tfds(download=False), "tensorflow_datasets"
-    except Exception as err:  # noqa: BLE001 - any tfds failure means "not prepared"
-        tried.append(f"tensorflow_datasets tiny_shakespeare, prepared ({type(err).__name__})")
-    if sources.downloads_allowed(download):
-        try:
-            return read_tfds(download=True), "tensorflow_datasets (downloaded)"
-        except Exception as err:  # noqa: BLE001
-            tried.append(f"tensorflow_datasets tiny_shakespeare, download ({type(err).__name__}: {err})".splitlines()[0])
-    else:
-        tried.append("download (switched off)")
+    found = sources.from_tfds(read_tfds, "tiny_shakespeare", download, tried)
+    if found is not None:
+        return found
     raise DataError(
         "Tiny Shakespeare not found. Tried: " + "; ".join(tried) + ". Pass --data-dir with a UTF-8 text file "
         f"(for example tinyshakespeare.txt), set ${sources.DATA_DIR_ENV} to a folder holding one, or use --data sample."
