@@ -1,4 +1,4 @@
-"""CLI commands that train and use run folders: train, evaluate, predict, decode, export."""
+"""CLI commands that train and use run folders: train, evaluate, predict, generate, decode, export."""
 
 from __future__ import annotations
 
@@ -79,6 +79,19 @@ def cmd_decode(args) -> int:
     return 0
 
 
+def cmd_generate(args) -> int:
+    from rnnzoo.run import load_run
+
+    run = load_run(args.run_dir)
+    texts = run.generate(args.prompt, length=args.length, temperature=args.temperature, top_k=args.top_k,
+                         seed=args.seed, num_samples=args.num_samples)
+    for index, text in enumerate([texts] if isinstance(texts, str) else texts):
+        if index:
+            print("\n" + "-" * 40)
+        print(args.prompt + text)
+    return 0
+
+
 def cmd_export(args) -> int:
     from rnnzoo.run import load_run
 
@@ -123,6 +136,17 @@ def add_parsers(commands) -> None:
     p.add_argument("--beam-width", type=int, default=1, help="1 is greedy search (default)")
     p.add_argument("--max-length", type=int, help="most output tokens (default: longest training target + 10)")
     p.set_defaults(run=cmd_decode)
+
+    p = commands.add_parser("generate", help="sample text from a language model's run folder, one character per step")
+    p.add_argument("run_dir")
+    p.add_argument("--prompt", default="", help="text that primes the state (default: empty, the start state)")
+    # Numbers are checked by rnnzoo (one-line errors), not argparse.
+    p.add_argument("--length", default="500", help="characters to generate (1 to 100,000; default 500)")
+    p.add_argument("--temperature", default="1.0", help="0 is greedy; default 1.0")
+    p.add_argument("--top-k", default="0", help="sample among the K most likely characters; 0 (default) keeps all")
+    p.add_argument("--seed", default=None, help="makes the output reproducible")
+    p.add_argument("--num-samples", default=None, help="independent samples, printed one after another")
+    p.set_defaults(run=cmd_generate)
 
     p = commands.add_parser("export", help="export a run folder's model with its preprocessing inside")
     p.add_argument("run_dir")

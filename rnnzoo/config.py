@@ -100,6 +100,8 @@ class TrainSpec:
     early_stopping_patience: int = _spec(0, low=0, help="epochs without validation improvement before stopping; 0 is off")
     monitor: str = _spec("val_loss", choices=("val_loss", "val_accuracy"), help="validation figure that picks the best epoch's weights")
     seed: int = _spec(1337, low=0)
+    stateful: bool = _spec(False, help="aligned language models: carry the recurrent state across consecutive windows "
+                                       "(truncated BPTT: gradients stop at the window boundary)")
 
 
 SECTIONS: dict[str, type] = {"model": ModelSpec, "data": DataSpec, "train": TrainSpec}
@@ -236,6 +238,11 @@ def _check_combination(cfg: Config) -> None:
             )
         if m.output_activation == "linear" and m.logits:
             raise ConfigError("`model.logits` needs a sigmoid or softmax head, not a linear one. Received: logits=True")
+    if cfg.train.stateful and (io != "aligned" or m.bidirectional):
+        raise ConfigError(
+            "`train.stateful` applies to unidirectional aligned models (language models) only. "
+            f"Received: stateful=True, io={io!r}, bidirectional={m.bidirectional}"
+        )
     if io in ("one_to_many", "seq2seq") and m.input_type != "tokens":
         raise ConfigError(
             f"`model.input_type` must be 'tokens' for {io} models (their sequences are token ids). "

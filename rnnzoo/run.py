@@ -4,6 +4,7 @@
     run.predict(["A moving, beautifully acted film."])
     run.export("exported/imdb")                   # SavedModel that serves raw strings
     run.export("imdb.keras", format="keras")     # .keras file with the preprocessing inside
+    rnnzoo.load_run("runs/shakespeare").generate("ROMEO:", length=500, temperature=0.8, seed=7)
 """
 
 from __future__ import annotations
@@ -98,6 +99,32 @@ class Run:
             raise RnnzooError(f"{self.dir}: decode needs a seq2seq model; this run is {self.config.io!r} "
                               f"(task {self.config.task!r}). Use predict.")
         return self.task.decode(self.model, inputs, beam_width=beam_width, **options)
+
+    def generate(self, prompt: str = "", length: int = 200, temperature: float = 1.0, top_k: int = 0,
+                 seed: int | None = None, *, num_samples: int | None = None):
+        """Text a language model writes after `prompt`, one token per recurrent step (O(length)).
+
+        Args:
+            prompt: primes the state (any length; characters never seen in training
+                map to the out-of-vocabulary id). Empty: start from the model's start
+                state, the first character drawn from the training text's frequencies.
+            length: tokens to generate, 1 to `rnnzoo.sampling.MAX_LENGTH`.
+            temperature: 0 is greedy; higher is more varied.
+            top_k: sample among the k most likely tokens only; 0 keeps every token.
+            seed: makes the output reproducible; None draws a fresh one.
+            num_samples: None returns one string; an integer returns that many
+                independent samples as a list, generated together.
+
+        Returns:
+            The generated continuation (the prompt not repeated), or a list of them.
+        """
+        generate = getattr(self.task, "generate", None)
+        if generate is None:
+            raise ConfigError(f"{self.config.name!r} (task {self.config.task!r}) is not a language model; "
+                              "generate needs one such as char_lstm.")
+        texts = generate(self.model, prompt, length=length, temperature=temperature, top_k=top_k, seed=seed,
+                         num_samples=1 if num_samples is None else num_samples)
+        return texts[0] if num_samples is None else texts
 
     def evaluate(self, *, data_dir=None, download: bool | None = None) -> dict[str, float]:
         """Loss and metrics on the test split; `data_dir` defaults to where the run was trained from."""

@@ -71,3 +71,55 @@ class TextToIds(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "vocabulary": self.get_vocabulary(), "max_tokens": self.max_tokens,
                 "max_length": self.max_length, "truncate": self.truncate}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class CharsToIds(keras.layers.Layer):
+    """Raw strings (batch,) to right-padded character ids (batch, time): 0 padding, 1 unknown, characters from 2.
+
+    The same ids as the character language model's vocabulary gives in
+    `tf.data`; the output has at least one step (an empty text is one padded step).
+    """
+
+    def __init__(self, characters=(), **kwargs):
+        super().__init__(**kwargs)
+        self.characters = list(characters)
+        self.lookup = keras.layers.StringLookup(vocabulary=self.characters, mask_token="", num_oov_indices=1,
+                                                name="lookup")
+
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, texts):
+        texts = tf.reshape(tf.convert_to_tensor(texts, dtype=tf.string), [-1])
+        characters = tf.strings.unicode_split(texts, "UTF-8", errors="replace")
+        ids = tf.ragged.map_flat_values(self.lookup, characters).to_tensor(default_value=0)
+        pad = tf.maximum(1 - tf.shape(ids)[1], 0)
+        return tf.cast(tf.pad(ids, [[0, 0], [0, pad]]), "int32")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None)
+
+    def get_config(self):
+        return {**super().get_config(), "characters": self.characters}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class LastStepSoftmax(keras.layers.Layer):
+    """Softmax of the logits at each row's last real (non-zero id) step: `[logits, ids] -> (batch, vocab)`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True  # the ids say where each row ends; the output has no time axis
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def call(self, inputs, mask=None):
+        logits, ids = inputs
+        lengths = tf.reduce_sum(tf.cast(ids != 0, "int32"), axis=1)
+        last = tf.maximum(lengths - 1, 0)
+        return tf.nn.softmax(tf.gather(logits, last, axis=1, batch_dims=1), axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], input_shape[0][-1])

@@ -22,7 +22,6 @@ from typing import Any
 import keras
 
 from rnnzoo import __version__, files
-from rnnzoo.builders import build_model
 from rnnzoo.builders.common import compile_model
 from rnnzoo.errors import RunFolderError
 from rnnzoo.registry import load_config
@@ -215,10 +214,11 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     prepared = task.prepare(data_dir=data_dir, download=download)
     cfg = cfg.replace(**prepared.overrides)
     check_resumable(run_dir, cfg)
+    task.cfg = cfg  # the data-defined sizes (vocabulary) hold from here on
     files.write_json(run_dir / "config.json", cfg.to_dict())
     task.save(run_dir)
 
-    model = build_model(cfg, compile=False)
+    model = task.training_model(cfg)
     steps_per_epoch = math.ceil(prepared.num_train / cfg.train.batch_size)
     compile_model(model, cfg, total_steps=steps_per_epoch * cfg.train.epochs)
 
@@ -237,7 +237,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     if test_checkpoints_per_epoch > 0 and prepared.test_sample is not None:
         checkpoints = TestCheckpoints(prepared.test_sample, math.ceil(steps_per_epoch / test_checkpoints_per_epoch))
         fit_callbacks.insert(0, checkpoints)
-    fit_callbacks += list(callbacks)
+    fit_callbacks += task.fit_callbacks() + list(callbacks)
 
     # Length-bucketed pipelines have no known length, so Keras warns at the end of the first epoch.
     warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
@@ -245,6 +245,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     history = model.fit(prepared.train, validation_data=prepared.validation, epochs=cfg.train.epochs,
                         callbacks=fit_callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
     wall_seconds = time.perf_counter() - started
+    model = task.trained_model(model, cfg)
 
     test = model.evaluate(prepared.test, return_dict=True, verbose=0) if prepared.test is not None else {}
     decoded = task.test_metrics(model)  # e.g. exact-sequence accuracy or BLEU of decoded outputs
@@ -260,6 +261,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         "wall_seconds": wall_seconds,
         **prepared.info,
         **({"test_checkpoints": checkpoints.points} if checkpoints is not None else {}),
+        **task.summary_metrics(model, prepared),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": versions(),
     }

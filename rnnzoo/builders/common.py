@@ -32,13 +32,17 @@ def warn_if_not_fused(spec: ModelSpec, model_name: str) -> None:
         )
 
 
-def sequence_input(spec: ModelSpec, *, name: str, prefix: str = "") -> tuple[keras.KerasTensor, keras.KerasTensor]:
-    """An input of token ids or features, embedded or masked; returns (input, masked sequence)."""
+def sequence_input(spec: ModelSpec, *, name: str, prefix: str = "",
+                   batch_size: int | None = None) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """An input of token ids or features, embedded or masked; returns (input, masked sequence).
+
+    `batch_size` fixes the batch dimension (stateful recurrent layers need it).
+    """
     if spec.input_type == "tokens":
-        inputs = keras.Input(shape=(None,), dtype="int32", name=name)
+        inputs = keras.Input(batch_shape=(batch_size, None), dtype="int32", name=name)
         x = layers.Embedding(spec.vocab_size, spec.embedding_dim, mask_zero=True, name=f"{prefix}embedding")(inputs)
     else:
-        inputs = keras.Input(shape=(None, spec.num_features), dtype="float32", name=name)
+        inputs = keras.Input(batch_shape=(batch_size, None, spec.num_features), dtype="float32", name=name)
         x = layers.Masking(mask_value=0.0, name=f"{prefix}masking")(inputs)
     if spec.embedding_dropout > 0:
         x = layers.SpatialDropout1D(spec.embedding_dropout, name=f"{prefix}embedding_dropout")(x)
@@ -54,13 +58,18 @@ def token_embedding(tokens, vocab_size: int, spec: ModelSpec, *, name: str):
 
 
 def recurrent_layer(spec: ModelSpec, name: str, *, return_sequences: bool, return_state: bool = False,
-                    bidirectional: bool = False) -> layers.Layer:
-    """One SimpleRNN/LSTM/GRU layer, wrapped in Bidirectional when asked, named `name`."""
+                    bidirectional: bool = False, stateful: bool = False) -> layers.Layer:
+    """One SimpleRNN/LSTM/GRU layer, wrapped in Bidirectional when asked, named `name`.
+
+    A `stateful` layer starts each batch from the state the previous batch
+    ended in (row i continues row i), until `reset_state()`.
+    """
     cell = CELL_LAYERS[spec.cell](
         spec.units,
         return_sequences=return_sequences,
         return_state=return_state,
         recurrent_dropout=spec.recurrent_dropout,
+        stateful=stateful,
         name=name,
     )
     if bidirectional:
@@ -74,7 +83,7 @@ def states_per_layer(spec: ModelSpec) -> int:
 
 
 def recurrent_stack(x, spec: ModelSpec, *, prefix: str, return_sequences: bool, bidirectional: bool,
-                    initial_states=None, return_state: bool = False):
+                    initial_states=None, return_state: bool = False, stateful: bool = False):
     """`num_layers` stacked recurrent layers named `{prefix}{cell}_{i}`.
 
     Dropout (if any) sits between layers. With `return_state`, returns
@@ -87,7 +96,7 @@ def recurrent_stack(x, spec: ModelSpec, *, prefix: str, return_sequences: bool, 
         layer = recurrent_layer(
             spec, f"{prefix}{spec.cell}_{index}",
             return_sequences=True if not last else return_sequences,
-            return_state=return_state, bidirectional=bidirectional,
+            return_state=return_state, bidirectional=bidirectional, stateful=stateful,
         )
         init = initial_states[index - 1] if initial_states is not None else None
         result = layer(x, initial_state=init) if init is not None else layer(x)
@@ -99,6 +108,23 @@ def recurrent_stack(x, spec: ModelSpec, *, prefix: str, return_sequences: bool, 
         if spec.dropout > 0 and not last:
             x = layers.Dropout(spec.dropout, name=f"{prefix}dropout_{index}")(x)
     return (x, all_states) if return_state else x
+
+
+def copy_weights_by_name(source: keras.Model, target: keras.Model) -> None:
+    """Copies every weighted layer of `target` from the layer of the same name in `source`.
+
+    Step models and stateful training models are built from the same builder
+    code as the trained model, so their layers carry the same names; a layer
+    missing from `source` or of another shape is an error, never a silent skip.
+    """
+    for layer in target.layers:
+        if not layer.weights:
+            continue
+        try:
+            origin = source.get_layer(layer.name)
+        except ValueError:
+            raise ValueError(f"Layer {layer.name!r} of {target.name!r} has no namesake in {source.name!r}") from None
+        layer.set_weights(origin.get_weights())
 
 
 def output_head(x, spec: ModelSpec, width: int, *, activation: str | None = None, name: str = "head"):

@@ -20,9 +20,10 @@ def _loaders():
     from rnnzoo.datasets.imdb import load_imdb
     from rnnzoo.datasets.parallel_text import load_multi30k, load_parallel_files
     from rnnzoo.datasets.synthetic import load_addition, load_dates
+    from rnnzoo.datasets.text_corpus import load_text
 
     return {"imdb": load_imdb, "addition": load_addition, "dates": load_dates, "multi30k": load_multi30k,
-            "parallel": load_parallel_files}
+            "parallel": load_parallel_files, "tiny_shakespeare": load_text}
 
 
 def names() -> list[str]:
@@ -39,8 +40,14 @@ def load_examples(name: str, split: str, **kwargs: Any):
 
 
 def load(name: str, split: str, *, data_dir=None, **kwargs: Any):
-    """A `tf.data.Dataset` of raw (input, target) pairs, e.g. (review text, 0/1 label) for "imdb"."""
+    """A `tf.data.Dataset` of raw examples.
+
+    (input, target) pairs for labelled data, e.g. (review text, 0/1 label) for
+    "imdb"; one string, the text of the split, for a corpus such as "tiny_shakespeare".
+    """
     import tensorflow as tf
 
     inputs, targets, _ = load_examples(name, split, data_dir=data_dir, **kwargs)
+    if targets is None:
+        return tf.data.Dataset.from_tensor_slices(inputs)
     return tf.data.Dataset.from_tensor_slices((inputs, targets))

@@ -74,17 +74,10 @@ def _locate_and_read(source_split: str, data_dir, download: bool | None) -> tupl
             tried.append(f"{path} (missing)")
     if data_dir is None and not os.environ.get(sources.DATA_DIR_ENV):
         tried.append(f"${sources.DATA_DIR_ENV} (unset)")
-    try:
-        return (*read_tfds(source_split, download=False), "tensorflow_datasets")
-    except Exception as err:  # noqa: BLE001 - any tfds failure means "not prepared"
-        tried.append(f"tensorflow_datasets imdb_reviews, prepared ({type(err).__name__})")
-    if sources.downloads_allowed(download):
-        try:
-            return (*read_tfds(source_split, download=True), "tensorflow_datasets (downloaded)")
-        except Exception as err:  # noqa: BLE001
-            tried.append(f"tensorflow_datasets imdb_reviews, download ({type(err).__name__}: {err})".splitlines()[0])
-    else:
-        tried.append("download (switched off)")
+    found = sources.from_tfds(lambda download: read_tfds(source_split, download), "imdb_reviews", download, tried)
+    if found is not None:
+        (texts, labels), origin = found
+        return texts, labels, origin
     raise DataError(
         "IMDB not found. Tried: " + "; ".join(tried) + ". Pass --data-dir with the aclImdb folder or "
         f"aclImdb_v1.tar.gz, set ${sources.DATA_DIR_ENV}, or use --data sample."

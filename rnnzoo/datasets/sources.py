@@ -35,6 +35,26 @@ def downloads_allowed(download: bool | None) -> bool:
     return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes")
 
 
+def from_tfds(read, name: str, download: bool | None, tried: list[str]):
+    """`(read(download=...), origin)` from tensorflow-datasets, or None with each failure appended to `tried`.
+
+    Prepared data first (`download=False`, fails fast offline), then a
+    download only when allowed (`downloads_allowed`).
+    """
+    try:
+        return read(download=False), "tensorflow_datasets"
+    except Exception as err:  # noqa: BLE001 - any tfds failure means "not prepared"
+        tried.append(f"tensorflow_datasets {name}, prepared ({type(err).__name__})")
+    if not downloads_allowed(download):
+        tried.append("download (switched off)")
+        return None
+    try:
+        return read(download=True), "tensorflow_datasets (downloaded)"
+    except Exception as err:  # noqa: BLE001
+        tried.append(f"tensorflow_datasets {name}, download ({type(err).__name__}: {err})".splitlines()[0])
+    return None
+
+
 def sample_path(filename: str) -> Path:
     """The path of a sample file shipped inside the package."""
     entry = resources.files("rnnzoo.datasets").joinpath("samples", filename)

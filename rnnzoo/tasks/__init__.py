@@ -14,6 +14,7 @@ TASKS = {
     "dates": "rnnzoo.tasks.seq2seq:Seq2SeqTask",
     "multi30k": "rnnzoo.tasks.seq2seq:Seq2SeqTask",
     "parallel": "rnnzoo.tasks.seq2seq:Seq2SeqTask",
+    "tiny_shakespeare": "rnnzoo.tasks.char_lm:CharLanguageModelTask",
 }
 
 

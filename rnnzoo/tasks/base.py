@@ -41,6 +41,24 @@ class Task(abc.ABC):
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
         """Loads the splits, adapts preprocessing on train only, returns batched pipelines."""
 
+    def training_model(self, cfg: Config):
+        """The uncompiled model `fit` trains; a task may train a variant (e.g. stateful) of the named model."""
+        from rnnzoo.builders import build_model
+
+        return build_model(cfg, compile=False)
+
+    def fit_callbacks(self) -> list:
+        """Extra Keras callbacks the task's training needs (e.g. state resets)."""
+        return []
+
+    def trained_model(self, model, cfg: Config):
+        """The model to save and serve, from the one `fit` trained (the same one unless the task trains a variant)."""
+        return model
+
+    def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
+        """Task-specific figures for metrics.json, computed once after training."""
+        return {}
+
     @abc.abstractmethod
     def save(self, run_dir: Path) -> None:
         """Writes the adapted preprocessing state (vocabularies) into the run folder, atomically."""

@@ -2,6 +2,7 @@
 
     python -m rnnzoo.datasets.samples.make_samples PATH/TO/aclImdb.tar.gz
     python -m rnnzoo.datasets.samples.make_samples PATH/TO/multi30k/
+    python -m rnnzoo.datasets.samples.make_samples PATH/TO/tinyshakespeare.txt
 
 imdb_sample.tar.gz: 4,000 training and 1,000 test reviews drawn at random
 (seed 0, half positive, half negative) from the Large Movie Review Dataset
@@ -11,6 +12,9 @@ so the sample goes through exactly the loader a full archive does.
 multi30k_sample.tar.gz: 2,000 train, 200 val and 200 test_2016_flickr
 German-English pairs of Multi30k task 1, lines drawn at random (seed 0, kept
 in their original order), as multi30k/{train,val,test_2016_flickr}.{de,en}.gz.
+
+tiny_shakespeare_sample.txt: the first 100,000 characters of Tiny Shakespeare
+(the char-rnn corpus), cut back to the end of a line.
 """
 
 from __future__ import annotations
@@ -65,6 +69,19 @@ def make_multi30k_sample(folder: Path, out: Path = HERE / "multi30k_sample.tar.g
     print(f"wrote {out} ({out.stat().st_size:,} bytes)")
 
 
+def make_tiny_shakespeare_sample(corpus: Path, out: Path = HERE / "tiny_shakespeare_sample.txt",
+                                 characters: int = 100_000) -> None:
+    text = corpus.read_text(encoding="utf-8")[:characters]
+    text = text[: text.rindex("\n") + 1]
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out} ({len(text):,} characters)")
+
+
 if __name__ == "__main__":
     source = Path(sys.argv[1])
-    make_multi30k_sample(source) if source.is_dir() else make_imdb_sample(source)
+    if source.is_dir():
+        make_multi30k_sample(source)
+    elif source.suffix == ".txt":
+        make_tiny_shakespeare_sample(source)
+    else:
+        make_imdb_sample(source)
