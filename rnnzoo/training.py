@@ -248,13 +248,11 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     model = task.trained_model(model, cfg)
 
     test = model.evaluate(prepared.test, return_dict=True, verbose=0) if prepared.test is not None else {}
-    decoded = task.test_metrics(model)  # e.g. exact-sequence accuracy or BLEU of decoded outputs
     with files.atomic_path(run_dir / "model.keras") as temporary:
         model.save(temporary)
     train_seconds = sum(throughput.seconds)
     metrics = {
         **{f"test_{k}": float(v) for k, v in test.items()},
-        **decoded,
         "epochs_run": len(history.epoch),
         "samples_per_second": (prepared.num_train * len(throughput.seconds) / train_seconds) if train_seconds else None,
         "train_seconds": train_seconds,

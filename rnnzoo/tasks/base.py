@@ -56,7 +56,7 @@ class Task(abc.ABC):
         return model
 
     def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
-        """Task-specific figures for metrics.json, computed once after training."""
+        """Task-specific figures for metrics.json, computed once after training (e.g. BLEU of decoded outputs)."""
         return {}
 
     @abc.abstractmethod
@@ -79,10 +79,6 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def predict(self, core, inputs) -> list[dict[str, Any]]:
         """One result per raw input, in order."""
-
-    def test_metrics(self, core) -> dict[str, Any]:
-        """Metrics beyond Keras' evaluate, on the test split prepared last (e.g. BLEU); none by default."""
-        return {}
 
     @staticmethod
     @abc.abstractmethod

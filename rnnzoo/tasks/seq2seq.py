@@ -206,10 +206,11 @@ class Seq2SeqTask(Task):
         score = bleu.corpus_score(outputs, [references])
         return {f"bleu{suffix}": float(score.score), "bleu_signature": str(bleu.get_signature())}
 
-    def test_metrics(self, core) -> dict[str, Any]:
+    def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
+        """Exact-sequence accuracy or BLEU of greedy decoding over the test split."""
         if self._test_examples is None:
             return {}
-        metrics = self.sequence_metrics(core, *self._test_examples)
+        metrics = self.sequence_metrics(model, *self._test_examples)
         return {f"test_{k}" if not k.endswith("signature") else k: v for k, v in metrics.items()}
 
     # -- the Task interface -------------------------------------------------
