@@ -95,6 +95,7 @@ class TrainSpec:
     lr_schedule: str = _spec("constant", choices=("constant", "cosine"), help="learning-rate schedule over all training steps")
     clipnorm: float = _spec(1.0, low=0.0, help="gradient clipping by global norm per variable; 0 turns it off")
     weight_decay: float = _spec(0.0, low=0.0, high=1.0)
+    ema_momentum: float = _spec(0.0, low=0.0, high=1.0, high_open=True, help="exponential moving average of the weights, used from each epoch's end; 0 is off")
     batch_size: int = _spec(32, low=1, high=65536)
     epochs: int = _spec(2, low=1, high=100_000)
     early_stopping_patience: int = _spec(0, low=0, help="epochs without validation improvement before stopping; 0 is off")

@@ -91,6 +91,20 @@ class TestCheckpoints(keras.callbacks.Callback):
                             **{f"test_{k}": float(v) for k, v in results.items()}})
 
 
+class AverageWeightsEachEpoch(keras.callbacks.Callback):
+    """With `ema_momentum`, the model takes its moving-average weights when each epoch's training ends.
+
+    So validation, best-epoch selection, checkpoints and the saved model all
+    see the averaged weights, and the next epoch continues from them.
+    """
+
+    def on_test_begin(self, logs=None):  # validation starts: the epoch's training is over
+        self.model.optimizer.finalize_variable_values(self.model.trainable_variables)
+
+    def on_epoch_end(self, epoch, logs=None):  # the same when there is no validation split
+        self.model.optimizer.finalize_variable_values(self.model.trainable_variables)
+
+
 class RunFolderLogger(keras.callbacks.Callback):
     """Rewrites history.csv and curves.png after every epoch (atomically), so they survive an interruption."""
 
@@ -237,6 +251,8 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     if test_checkpoints_per_epoch > 0 and prepared.test_sample is not None:
         checkpoints = TestCheckpoints(prepared.test_sample, math.ceil(steps_per_epoch / test_checkpoints_per_epoch))
         fit_callbacks.insert(0, checkpoints)
+    if cfg.train.ema_momentum > 0:
+        fit_callbacks.insert(0, AverageWeightsEachEpoch())
     fit_callbacks += task.fit_callbacks() + list(callbacks)
 
     # Length-bucketed pipelines have no known length, so Keras warns at the end of the first epoch.

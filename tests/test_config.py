@@ -166,3 +166,8 @@ def test_config_is_frozen():
     with pytest.raises(Exception):
         cfg.model.units = 3
     assert cfg.replace(units=3).model.units == 3 and cfg.model.units == 64
+
+
+def test_ema_momentum_must_be_below_one():
+    with pytest.raises(ConfigError, match=r"`train.ema_momentum` must be < 1.0\. Received: ema_momentum=1.0"):
+        rnnzoo.build("sentiment_gru", ema_momentum=1.0)

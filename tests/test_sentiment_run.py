@@ -221,3 +221,26 @@ def test_a_run_folder_refuses_a_different_config(run):
     with pytest.raises(RunFolderError, match=r"holds a run of a different config \(changed: model.units\)"):
         rnnzoo.train("sentiment_bilstm", data_dir=run.dir.parent / "aclImdb", out_dir=run.dir, epochs=2,
                      verbose=0, **{**TINY, "units": 5})
+
+
+def test_weight_averaging_puts_the_moving_average_into_the_model_at_each_epoch_end():
+    import keras
+
+    from rnnzoo.training import AverageWeightsEachEpoch
+
+    class Gap(keras.callbacks.Callback):
+        gaps = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            averages = self.model.optimizer._model_variables_moving_average
+            self.gaps.append(max(float(np.max(np.abs(np.asarray(v) - np.asarray(a))))
+                                 for v, a in zip(self.model.trainable_variables, averages)))
+
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(1, 20, size=(16, 5)), rng.integers(0, 2, size=(16,)).astype("float32")
+    for callbacks, expect_equal in (([AverageWeightsEachEpoch(), Gap()], True), ([Gap()], False)):
+        Gap.gaps = []
+        model = rnnzoo.build("sentiment_gru", ema_momentum=0.5, units=3, vocab_size=20, embedding_dim=2)
+        assert model.optimizer.use_ema and model.optimizer.ema_momentum == 0.5
+        model.fit(x, y, epochs=2, batch_size=4, verbose=0, callbacks=callbacks)
+        assert (max(Gap.gaps) == 0.0) == expect_equal

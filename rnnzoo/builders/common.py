@@ -158,6 +158,8 @@ def make_optimizer(train: TrainSpec, total_steps: int | None = None) -> keras.op
         kwargs["clipnorm"] = train.clipnorm
     if train.weight_decay > 0:
         kwargs["weight_decay"] = train.weight_decay
+    if train.ema_momentum > 0:
+        kwargs.update(use_ema=True, ema_momentum=train.ema_momentum)
     classes = {
         "adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "rmsprop": keras.optimizers.RMSprop,
         "sgd": keras.optimizers.SGD, "nadam": keras.optimizers.Nadam,
