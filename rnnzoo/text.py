@@ -11,9 +11,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-# ASCII punctuation except the apostrophe ("don't" stays one word); letters of
-# every script, digits and emoji pass through.
-_PUNCTUATION = r"""[!"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~]"""
+from rnnzoo.vocabulary import PUNCTUATION  # ASCII punctuation but the apostrophe; other scripts and emoji pass
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -21,7 +19,7 @@ def standardize_text(text):
     """Lower-cases, removes HTML line breaks (`<br />`) and splits punctuation off words."""
     text = tf.strings.lower(text)
     text = tf.strings.regex_replace(text, r"<br\s*/?>", " ")
-    return tf.strings.regex_replace(text, _PUNCTUATION, " ")
+    return tf.strings.regex_replace(text, PUNCTUATION, " ")
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")

@@ -17,8 +17,9 @@ PAD, UNKNOWN, START, END = 0, 1, 2, 3
 SPECIAL_TOKENS = ("", "[UNK]", "<start>", "<end>")
 TOKENIZERS = ("chars", "words")
 
-# ASCII punctuation except the apostrophe, as rnnzoo.text.standardize_text.
-_PUNCTUATION = re.compile(r"""([!"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
+# ASCII punctuation except the apostrophe ("don't" stays one word); rnnzoo.text uses the same class.
+PUNCTUATION = r"""[!"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~]"""
+_PUNCTUATION = re.compile(f"({PUNCTUATION})")
 
 
 def tokenize(text: str, kind: str) -> list[str]:

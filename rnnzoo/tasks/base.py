@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnzoo.config import Config
+from rnnzoo.errors import DataError
 
 
 @dataclasses.dataclass
@@ -84,3 +85,19 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def format_prediction(prediction: dict[str, Any]) -> str:
         """One line of text for one result (what `rnnzoo predict` prints)."""
+
+
+def check_texts(inputs) -> list[str]:
+    """A non-empty list of strings (bytes are decoded, invalid UTF-8 replaced)."""
+    if isinstance(inputs, (str, bytes)):
+        inputs = [inputs]
+    texts = []
+    for index, item in enumerate(inputs):
+        if isinstance(item, bytes):
+            item = item.decode("utf-8", errors="replace")
+        if not isinstance(item, str):
+            raise DataError(f"Inputs must be strings. Received: inputs[{index}]={item!r} of type {type(item).__name__}")
+        texts.append(item)
+    if not texts:
+        raise DataError("No inputs to predict: pass at least one text.")
+    return texts

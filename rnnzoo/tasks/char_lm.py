@@ -39,7 +39,7 @@ from rnnzoo import files, sampling
 from rnnzoo.config import Config
 from rnnzoo.datasets.text_corpus import locate_and_read, split_text
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError
-from rnnzoo.tasks.base import Prepared, Task
+from rnnzoo.tasks.base import Prepared, Task, check_texts
 
 PAD, OOV = 0, 1
 RESERVED = 2
@@ -301,8 +301,6 @@ class CharLanguageModelTask(Task):
 
     def predict(self, core: keras.Model, inputs) -> list[dict[str, Any]]:
         """For each text: the most likely next characters and their probabilities."""
-        from rnnzoo.tasks.text_classification import check_texts
-
         texts = check_texts(inputs)
         step = self.step_model(core)
         start = self.vocabulary.start_logits()

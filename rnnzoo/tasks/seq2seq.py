@@ -26,8 +26,7 @@ from rnnzoo import batching, datasets, files
 from rnnzoo.config import Config
 from rnnzoo.decoding import Seq2SeqDecoder, check_search_arguments, search
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError
-from rnnzoo.tasks.base import Prepared, Task
-from rnnzoo.tasks.text_classification import check_texts
+from rnnzoo.tasks.base import Prepared, Task, check_texts
 from rnnzoo.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
 
 SYNTHETIC = ("addition", "dates")

@@ -19,8 +19,8 @@ import tensorflow as tf
 
 from rnnzoo import batching, datasets, files
 from rnnzoo.config import Config
-from rnnzoo.errors import DataError, RunFolderError
-from rnnzoo.tasks.base import Prepared, Task
+from rnnzoo.errors import RunFolderError
+from rnnzoo.tasks.base import Prepared, Task, check_texts
 from rnnzoo.text import TextToIds
 
 LABELS = {"imdb": ("negative", "positive")}
@@ -137,18 +137,3 @@ class TextClassificationTask(Task):
     def format_prediction(prediction: dict[str, Any]) -> str:
         return f"{prediction['label']}\t{prediction['probability']:.4f}"
 
-
-def check_texts(inputs) -> list[str]:
-    """A non-empty list of strings (bytes are decoded, invalid UTF-8 replaced)."""
-    if isinstance(inputs, (str, bytes)):
-        inputs = [inputs]
-    texts = []
-    for index, item in enumerate(inputs):
-        if isinstance(item, bytes):
-            item = item.decode("utf-8", errors="replace")
-        if not isinstance(item, str):
-            raise DataError(f"Inputs must be strings. Received: inputs[{index}]={item!r} of type {type(item).__name__}")
-        texts.append(item)
-    if not texts:
-        raise DataError("No inputs to predict: pass at least one text.")
-    return texts
