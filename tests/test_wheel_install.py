@@ -11,6 +11,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,6 +27,10 @@ def test_wheel_ships_configs_and_works_outside_the_checkout(tmp_path):
     wheel_dir = tmp_path / "wheels"
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheel_dir), str(REPO)])
     (wheel,) = wheel_dir.glob("rnnzoo-*.whl")
+    source_packages = {p.parent.relative_to(REPO).as_posix() for p in (REPO / "rnnzoo").rglob("__init__.py")}
+    with zipfile.ZipFile(wheel) as archive:
+        wheel_packages = {Path(n).parent.as_posix() for n in archive.namelist() if n.endswith("__init__.py")}
+    assert source_packages <= wheel_packages, f"packages missing from the wheel: {sorted(source_packages - wheel_packages)}"
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
@@ -35,7 +40,7 @@ def test_wheel_ships_configs_and_works_outside_the_checkout(tmp_path):
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"], "TF_CPP_MIN_LOG_LEVEL": "3"}
     script = (
-        "import rnnzoo, sys\n"
+        "import rnnzoo, rnnzoo.tasks, sys\n"
         "assert rnnzoo.__file__.startswith(sys.prefix), rnnzoo.__file__\n"
         "names = rnnzoo.list_models()\n"
         "assert len(names) >= 10, names\n"
