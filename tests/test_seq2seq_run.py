@@ -113,7 +113,29 @@ def test_a_tiny_reversal_task_is_learned_to_100_percent(tmp_path):
                       '[data]\nmin_frequency = 1\nmax_length = 8\n'
                       '[train]\nbatch_size = 32\nlearning_rate = 0.01\n')
     assert main(["train", str(config), "--src", str(tmp_path / "src.txt"), "--tgt", str(tmp_path / "tgt.txt"),
-                 "--epochs", "4", "--out", str(tmp_path / "run")]) == 0
+                 "--epochs", "5", "--out", str(tmp_path / "run")]) == 0
     run = rnnzoo.load_run(tmp_path / "run")
     assert run.metrics["test_bleu"] == pytest.approx(100.0)
     assert [r["output"] for r in run.decode(["a b c", "f e d d"])] == ["c b a", "d d e f"]
+
+
+def test_the_head_starts_at_the_log_frequency_of_the_training_targets():
+    """Without it a big softmax stalls at the unigram distribution (see training.start_head_at_prior)."""
+    from rnnzoo.registry import load_config
+    from rnnzoo.tasks import task_class
+    from rnnzoo.training import start_head_at_prior
+    from rnnzoo.vocabulary import END
+
+    cfg = load_config("addition_lstm", TINY)
+    task = task_class(cfg)(cfg)
+    prepared = task.prepare()
+    cfg = cfg.replace(**prepared.overrides)
+    targets = [y.numpy() for _, y in prepared.train]
+    tokens = np.concatenate([row[row != 0] for batch in targets for row in batch])
+    assert np.array_equal(prepared.target_counts, np.bincount(tokens, minlength=cfg.model.target_vocab_size))
+    assert prepared.target_counts[END] == sum(len(batch) for batch in targets)  # one end token per target
+    model = task.training_model(cfg)
+    start_head_at_prior(model, prepared.target_counts)
+    bias = np.asarray(model.get_layer("head").bias)
+    smoothed = (prepared.target_counts + 1) / (prepared.target_counts + 1).sum()
+    np.testing.assert_allclose(np.exp(bias), smoothed, rtol=1e-5)

@@ -28,6 +28,9 @@ class Prepared:
     overrides: dict[str, Any]  # config fields the data defines, e.g. the real vocabulary size
     info: dict[str, Any]       # facts recorded in metrics.json: source, sizes, padding
     test_sample: Any | None = None  # a fixed random sample of test, for frequent evaluations
+    # How often each class of the head occurs among the training targets; when given,
+    # training starts the head's bias at the log of these frequencies (training.start_head_at_prior).
+    target_counts: Any | None = None
 
 
 class Task(abc.ABC):

@@ -107,6 +107,8 @@ class Seq2SeqTask(Task):
             test=self._batches(test, shuffle=False) if test else None,
             num_train=len(train),
             overrides={"vocab_size": len(self.source_vocabulary), "target_vocab_size": len(self.target_vocabulary)},
+            target_counts=np.bincount(np.concatenate([[*t, END] for _, t in train]),
+                                      minlength=len(self.target_vocabulary)),
             info={"data_source": origin, "train_examples": len(train), "train_pairs_too_long_or_empty": dropped,
                   "validation_examples": len(validation or []), "test_examples": len(test_sources),
                   "test_pairs_outside_max_length_in_loss": test_dropped,
