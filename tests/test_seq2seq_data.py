@@ -92,3 +92,12 @@ def test_vocabulary_has_fixed_special_ids_and_maps_unseen_tokens_to_unknown():
     assert vocabulary.encode(["a", "zebra"]) == [4, UNKNOWN]
     assert vocabulary.decode([START, 4, 5, END, 4]) == ["a", vocabulary.tokens[5]]
     assert Vocabulary.build([["x", "y", "y"]], max_size=10, min_frequency=2).tokens[4:] == ["y"]
+
+
+def test_splits_are_drawn_from_the_same_distribution():
+    """Short sums (both numbers < 10) are as common in test as in train, not used up before train is cut."""
+    def short_share(split):
+        sources = load_synthetic("addition", split, num_examples=2000, digits=3)[0]
+        return sum(all(len(n) == 1 for n in s.split("+")) for s in sources) / len(sources)
+
+    assert abs(short_share("test") - short_share("train")) < 0.05  # 0.109 in drawing order, 0.023 shuffled

@@ -61,7 +61,11 @@ def generate(task: str, num_examples: int, seed: int, digits: int = 3) -> tuple[
     while len(examples) < num_examples:
         source, target = _addition_example(rng, digits) if task == "addition" else _date_example(rng)
         examples.setdefault(source, target)
-    return tuple(examples.items())
+    # Shuffled before the splits are cut: in drawing order, kinds with few distinct
+    # examples (the 100 sums of two one-digit numbers) run out early, so the first
+    # examples (the test split) would hold most of them and train almost none.
+    pairs = list(examples.items())
+    return tuple(pairs[i] for i in rng.permutation(len(pairs)))
 
 
 def split_counts(total: int, validation_fraction: float, test_fraction: float) -> dict[str, tuple[int, int]]:
