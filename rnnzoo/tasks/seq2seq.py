@@ -202,8 +202,10 @@ class Seq2SeqTask(Task):
             return {f"exact_accuracy{suffix}": float(np.mean([o == r for o, r in zip(outputs, references)]))}
         import sacrebleu
 
-        bleu = sacrebleu.metrics.BLEU()
-        # Both sides are lower-cased and split into rnnzoo's word tokens, then scored with sacrebleu's 13a.
+        # Both sides are lower-cased and split into rnnzoo's word tokens, then scored with sacrebleu's 13a:
+        # tokenized, case-insensitive BLEU, as Multi30k results are usually reported. `force` because
+        # sacrebleu otherwise warns, rightly for detokenized-BLEU users, that the text looks tokenized.
+        bleu = sacrebleu.metrics.BLEU(force=True)
         score = bleu.corpus_score(outputs, [references])
         return {f"bleu{suffix}": float(score.score), "bleu_signature": str(bleu.get_signature())}
 
