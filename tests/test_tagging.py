@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rnnzoo
-from rnnzoo import ConfigError, DataError
+from rnnzoo import ConfigError, DataError, RnnzooError
 from rnnzoo.cli import main
 from rnnzoo.datasets.conll2000 import load_sentences, read_tagged
 from rnnzoo.layers import MaskedMaxOverCharacters
@@ -166,6 +166,8 @@ def test_chunk_predict_wants_word_slash_pos(chunk_run, capsys):
         chunk_run.predict(["He/PRP reckons"])
     with pytest.raises(DataError, match="Cannot tag an empty text"):
         chunk_run.predict(["   "])
+    with pytest.raises(RnnzooError, match=r"Export of a tagger \(tagger_bigru\) is not supported yet"):
+        chunk_run.export(format="keras")
     assert main(["predict", str(chunk_run.dir), "He/PRP reckons/VBZ"]) == 0
     assert capsys.readouterr().out.startswith("He/")
 
@@ -177,3 +179,13 @@ def test_pos_run_never_reads_the_pos_column(data_dir, tmp_path):
     assert 0.0 <= run.metrics["test_token_accuracy"] <= 1.0
     [prediction] = run.predict(["He reckons the unseenword will narrow ."])
     assert len(prediction["tags"]) == 7 and set(prediction["tags"]) <= set(run.task.tags[1:])
+
+
+def test_cli_train_on_a_malformed_file_exits_2_with_one_line(tmp_path, capsys):
+    folder = tmp_path / "conll2000"
+    folder.mkdir()
+    write_split(folder, "train.txt", ["a DT B-NP\nb NN\n"])
+    write_split(folder, "test.txt", [TRAIN])
+    assert main(["train", "tagger_bigru", "--data-dir", str(folder), "--out", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "train.txt, line 2: expected 3 fields" in error

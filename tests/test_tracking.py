@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import rnnzoo
-from rnnzoo import DataError
+from rnnzoo import DataError, RnnzooError
 from rnnzoo.datasets.tracking import generate, load_tracking
 from rnnzoo.kalman import kalman_filter, rmse
 from rnnzoo.tasks.tracking import TrackingTask, features
@@ -75,3 +75,5 @@ def test_predict_gives_a_position_at_every_step(run):
         run.predict(["0,0 1,a"])
     with pytest.raises(DataError, match="at least one step"):
         run.predict([""])
+    with pytest.raises(RnnzooError, match=r"Export of a tracker \(tracker_lstm\) is not supported yet"):
+        run.export()
