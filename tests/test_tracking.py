@@ -7,7 +7,7 @@ import rnnzoo
 from rnnzoo import DataError, RnnzooError
 from rnnzoo.datasets.tracking import generate, load_tracking
 from rnnzoo.kalman import kalman_filter, rmse
-from rnnzoo.tasks.tracking import TrackingTask, features
+from rnnzoo.tasks.tracking import TrackingTask, features, last_detections
 
 TINY = {"units": 8, "num_examples": 60, "seq_length": 12, "batch_size": 16, "num_layers": 1}
 
@@ -45,13 +45,29 @@ def test_generator_is_seeded_and_splits_are_disjoint():
 
 def test_a_missed_detection_is_a_feature_not_a_masked_step():
     observations = np.array([[[1.0, 2.0], [np.nan, np.nan], [3.0, 4.0]]], dtype=np.float32)
-    np.testing.assert_allclose(features(observations, 2.0)[0], [[0.5, 1.0, 0.0], [0.0, 0.0, 1.0], [1.5, 2.0, 0.0]])
+    # Increments from the previous detection (none at the first one), scaled; a miss is (0, 0, 1).
+    np.testing.assert_allclose(features(observations, 2.0)[0], [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+    np.testing.assert_allclose(last_detections(observations)[0], [[1, 2], [1, 2], [3, 4]])
     model = rnnzoo.build("tracker_lstm", units=4, num_layers=1)
     output = np.asarray(model(features(observations, 2.0)))
     # A masked step would repeat the previous step's output; a missed detection must get its own estimate.
     assert not np.allclose(output[0, 1], output[0, 0])
     blind = np.asarray(model(features(np.full((2, 6, 2), np.nan, dtype=np.float32), 1.0)))
     assert np.all(np.isfinite(blind))  # every detection missed: still a position at every step, no NaN
+
+
+def test_inputs_and_estimates_do_not_depend_on_where_the_target_is():
+    observations, truth = generate(4, 10, 3, miss_probability=0.3)
+    shifted = observations + np.float32(50.0)
+    np.testing.assert_allclose(features(shifted, 3.0), features(observations, 3.0), atol=1e-4)
+    model = rnnzoo.build("tracker_lstm", units=4, num_layers=1)
+    task = TrackingTask(rnnzoo.load_config("tracker_lstm"), scale=3.0)
+    seen = np.cumsum(~np.isnan(observations[..., 0]), axis=1) > 0  # from the first detection on
+    moved = task.track(model, shifted) - task.track(model, observations)
+    np.testing.assert_allclose(moved[seen], 50.0, atol=1e-3)
+    late = np.full((1, 3, 2), np.nan, dtype=np.float32)
+    late[0, 2] = (7.0, 8.0)
+    np.testing.assert_allclose(last_detections(late)[0], [[0, 0], [0, 0], [7, 8]])
 
 
 @pytest.fixture(scope="module")
