@@ -189,3 +189,10 @@ def test_cli_train_on_a_malformed_file_exits_2_with_one_line(tmp_path, capsys):
     assert main(["train", "tagger_bigru", "--data-dir", str(folder), "--out", str(tmp_path / "run")]) == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "train.txt, line 2: expected 3 fields" in error
+
+
+def test_a_task_without_a_recipe_says_so(tmp_path, capsys):
+    config = tmp_path / "mine.toml"
+    config.write_text('io = "aligned"\ntask = "my_own_data"\n', encoding="utf-8")
+    assert main(["train", str(config), "--out", str(tmp_path / "run")]) == 2
+    assert "has no training recipe yet" in capsys.readouterr().err
