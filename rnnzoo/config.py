@@ -63,6 +63,11 @@ class ModelSpec:
     image_channels: int = _spec(3, choices=(1, 3), help="one_to_many: image channels")
     conditioning: str = _spec("every_step", choices=("every_step", "init_state", "both"), help="one_to_many: where the condition enters")
     attention: str = _spec("none", choices=("none", "dot", "general", "additive"), help="seq2seq: attention over encoder outputs")
+    char_embedding_dim: int = _spec(0, low=0, help="aligned taggers: character embedding width of a CNN encoder of each word; 0 is off")
+    char_units: int = _spec(50, low=1, help="aligned taggers: filters of the character CNN (the per-word character feature width)")
+    char_vocab_size: int = _spec(100, low=2, help="aligned taggers: character ids, padding 0 and unknown 1 included (set from the data)")
+    tag_feature_dim: int = _spec(0, low=0, help="aligned taggers: embedding width of a given tag column (POS for chunking) as an input; 0 is off")
+    tag_feature_vocab_size: int = _spec(64, low=2, help="aligned taggers: ids of the input tag column, padding and unknown included (set from the data)")
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,11 @@ class DataSpec:
     source_file: str = _spec("", help="parallel: line-aligned source text file (CLI --src)")
     target_file: str = _spec("", help="parallel: line-aligned target text file (CLI --tgt)")
     min_frequency: int = _spec(1, low=1, help="seq2seq vocabularies: rarer training tokens become the unknown token")
+    target: str = _spec("pos", choices=("pos", "chunk"), help="conll2000 tagging: the column to predict (part of speech or IOB2 chunks)")
+    observation_noise: float = _spec(2.0, low=0.0, help="tracking: standard deviation of the position measurement noise")
+    acceleration: float = _spec(0.1, low=0.0, help="tracking: standard deviation of each random acceleration (per axis)")
+    maneuver_probability: float = _spec(0.05, low=0.0, high=1.0, help="tracking: chance per step that a new acceleration starts")
+    miss_probability: float = _spec(0.2, low=0.0, high=1.0, high_open=True, help="tracking: chance per step of a missed detection")
 
 
 @dataclass(frozen=True)
@@ -243,6 +253,12 @@ def _check_combination(cfg: Config) -> None:
         raise ConfigError(
             "`train.stateful` applies to unidirectional aligned models (language models) only. "
             f"Received: stateful=True, io={io!r}, bidirectional={m.bidirectional}"
+        )
+    if (m.char_embedding_dim or m.tag_feature_dim) and (io != "aligned" or m.input_type != "tokens"):
+        raise ConfigError(
+            "`model.char_embedding_dim` and `model.tag_feature_dim` apply to aligned models over tokens (taggers) only. "
+            f"Received: char_embedding_dim={m.char_embedding_dim}, tag_feature_dim={m.tag_feature_dim}, io={io!r}, "
+            f"input_type={m.input_type!r}"
         )
     if io in ("one_to_many", "seq2seq") and m.input_type != "tokens":
         raise ConfigError(

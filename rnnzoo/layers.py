@@ -80,3 +80,72 @@ class RepeatAlongTime(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         vector_shape, sequence_shape = input_shape
         return (vector_shape[0], sequence_shape[1], vector_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class MaskedMaxOverCharacters(keras.layers.Layer):
+    """Max over each word's characters: `[features (batch, words, chars, d), char_ids (batch, words, chars)] -> (batch, words, d)`.
+
+    Padding characters (id 0) never win the max; a word with no characters
+    (a padded word) gets zeros, never -inf. The output carries no mask (the
+    word embedding's mask decides which words are real).
+    """
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def call(self, inputs):
+        features, ids = inputs
+        real = ops.expand_dims(ops.not_equal(ids, 0), -1)
+        very_negative = ops.cast(-1e9, features.dtype)
+        maxed = ops.max(ops.where(real, features, very_negative), axis=2)
+        return ops.where(ops.any(real, axis=2), maxed, ops.zeros_like(maxed))
+
+    def compute_output_shape(self, input_shape):
+        features_shape, _ = input_shape
+        return (features_shape[0], features_shape[1], features_shape[3])
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class ConcatenateFeatures(keras.layers.Layer):
+    """Concatenates (batch, time, d_i) inputs on the last axis, keeping the FIRST input's mask.
+
+    `keras.layers.Concatenate` ORs its inputs' masks and counts an input
+    without a mask as all-true, so the word mask would be lost as soon as an
+    unmasked feature joins it; here the first input's mask decides.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        return ops.concatenate(inputs, axis=-1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None if mask is None else mask[0]
+
+    def compute_output_shape(self, input_shape):
+        widths = [shape[-1] for shape in input_shape]
+        width = None if None in widths else sum(widths)
+        return (*input_shape[0][:-1], width)
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class ZeroPaddingCharacters(keras.layers.Layer):
+    """`[embedded (batch, words, chars, d), char_ids (batch, words, chars)]` -> embedded with padding (id 0) set to 0.
+
+    A convolution over characters then sees the same zeros past a word's end
+    whatever the longest word of the batch is, so a word's feature does not
+    depend on the batch it is in.
+    """
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def call(self, inputs):
+        embedded, ids = inputs
+        return embedded * ops.cast(ops.expand_dims(ops.not_equal(ids, 0), -1), embedded.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]

@@ -52,6 +52,12 @@ def random_batch(cfg: Config, *, batch: int = 4, length: int = 7, seed: int = 0)
             y = rng.integers(0, m.num_classes, size=shape).astype("int32")
         else:
             y = rng.normal(size=shape + (m.num_classes,)).astype("float32")
+        if m.char_embedding_dim or m.tag_feature_dim:  # a tagger's extra per-word inputs
+            x = {"inputs": x}
+            if m.char_embedding_dim:
+                x["chars"] = rng.integers(0, m.char_vocab_size, size=(batch, length, 5)).astype("int32")
+            if m.tag_feature_dim:
+                x["tag_features"] = rng.integers(1, m.tag_feature_vocab_size, size=(batch, length)).astype("int32")
         return x, y
     tokens = right_padded_tokens(rng, batch, length, m.target_vocab_size)
     targets = rng.integers(1, m.target_vocab_size, size=tokens.shape).astype("int32")

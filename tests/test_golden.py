@@ -47,7 +47,7 @@ def test_recurrent_layer_matches_the_equations_with_masking(cell):
     units, features = 3, 2
     model = rnnzoo.build("tagger_bigru", compile=False, cell=cell, units=units, num_layers=1, bidirectional=False,
                          input_type="features", num_features=features, num_classes=1,
-                         output_activation="linear", dropout=0.0)
+                         output_activation="linear", dropout=0.0, char_embedding_dim=0, tag_feature_dim=0)
     rng = np.random.default_rng(42)
     layer = model.get_layer(f"{cell}_1")
     weights = [rng.normal(scale=0.5, size=w.shape) for w in layer.get_weights()]
@@ -65,7 +65,7 @@ def test_simple_rnn_hand_computed_values():
     """units=1, W_xh=0.5, W_hh=1.0, b=0, input 1, 2: h_1 = tanh(0.5), h_2 = tanh(0.5 * 2 + 1.0 * h_1)."""
     model = rnnzoo.build("tagger_bigru", compile=False, cell="rnn", units=1, num_layers=1, bidirectional=False,
                          input_type="features", num_features=1, num_classes=1, output_activation="linear",
-                         dropout=0.0)
+                         dropout=0.0, char_embedding_dim=0, tag_feature_dim=0)
     model.get_layer("rnn_1").set_weights([np.array([[0.5]]), np.array([[1.0]]), np.array([0.0])])
     model.get_layer("head").set_weights([np.array([[1.0]]), np.array([0.0])])
     got = model(np.array([[[1.0], [2.0]]], dtype="float32")).numpy()[0, :, 0]

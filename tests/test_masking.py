@@ -33,7 +33,8 @@ def test_many_to_one_padding_is_invisible(cell, bidirectional, num_layers):
 @pytest.mark.parametrize("cell, bidirectional, num_layers", CASES)
 def test_aligned_padding_is_invisible_at_real_steps(cell, bidirectional, num_layers):
     model = rnnzoo.build("tagger_bigru", compile=False, cell=cell, bidirectional=bidirectional,
-                         num_layers=num_layers, num_classes=3, dropout=0.0, **SMALL)
+                         num_layers=num_layers, num_classes=3, dropout=0.0, char_embedding_dim=0, tag_feature_dim=0,
+                         **SMALL)
     sequence, padded = _padded_pair()
     alone = model(sequence, training=False).numpy()
     in_batch = model(padded, training=False).numpy()

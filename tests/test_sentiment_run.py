@@ -173,7 +173,7 @@ def test_cli_predict_prints_one_line_per_input_in_order(run, capsys, tmp_path):
         (["export", "RUN", "--format", "keras", "--out", "x.h5"], "needs a path ending in .keras"),
         (["train", "sentiment_bilstm", "--data", "sample", "--data-dir", "x"], "either --data sample or --data-dir"),
         (["train", "sentiment_bilstm", "--epochs", "0", "--data", "sample"], "`train.epochs` must be >= 1"),
-        (["train", "tagger_bigru", "--data", "sample"], "has no training recipe yet"),
+        (["train", "tagger_bigru", "--data", "sample"], "CoNLL-2000 not found"),
     ],
 )
 def test_cli_bad_input_exits_2_with_one_line(run, capsys, tmp_path, argv, message):

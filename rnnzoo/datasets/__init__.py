@@ -17,13 +17,16 @@ __all__ = ["SAMPLE", "load", "load_examples", "names"]
 
 
 def _loaders():
+    from rnnzoo.datasets.conll2000 import load_conll2000
     from rnnzoo.datasets.imdb import load_imdb
     from rnnzoo.datasets.parallel_text import load_multi30k, load_parallel_files
     from rnnzoo.datasets.synthetic import load_addition, load_dates
     from rnnzoo.datasets.text_corpus import load_text
+    from rnnzoo.datasets.tracking import load_tracking
 
     return {"imdb": load_imdb, "addition": load_addition, "dates": load_dates, "multi30k": load_multi30k,
-            "parallel": load_parallel_files, "tiny_shakespeare": load_text}
+            "parallel": load_parallel_files, "tiny_shakespeare": load_text,
+            "conll2000": load_conll2000, "tracking": load_tracking}
 
 
 def names() -> list[str]:

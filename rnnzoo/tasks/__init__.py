@@ -15,6 +15,8 @@ TASKS = {
     "multi30k": "rnnzoo.tasks.seq2seq:Seq2SeqTask",
     "parallel": "rnnzoo.tasks.seq2seq:Seq2SeqTask",
     "tiny_shakespeare": "rnnzoo.tasks.char_lm:CharLanguageModelTask",
+    "conll2000": "rnnzoo.tasks.tagging:TaggingTask",
+    "tracking": "rnnzoo.tasks.tracking:TrackingTask",
 }
 
 

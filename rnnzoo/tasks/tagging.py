@@ -1,0 +1,252 @@
+"""Sequence tagging (CoNLL-2000): a tag for every word, part of speech (`target="pos"`) or IOB2 chunk (`"chunk"`).
+
+Inputs per word, all with vocabularies built on the training split only:
+- the word id: lower-cased, digits mapped to 0, training words rarer than
+  `data.min_frequency` and words never seen in training share the unknown
+  id 1 (so the unknown embedding is trained, on rare words);
+- with `model.char_embedding_dim > 0`, the word's characters (case kept) for
+  the character CNN: the spelling of an unknown word still speaks;
+- with `model.tag_feature_dim > 0` and `target="chunk"`, the given POS
+  column (as the shared task's systems used it). With `target="pos"` that
+  column is the answer, so it is never an input.
+
+Targets are tag ids (id 0 is reserved for a tag never seen in training), the
+masks keep padded words out of the loss and accuracy. After training,
+metrics.json gets `test_token_accuracy` and, for chunks, conlleval's span
+`test_chunk_f1` (with precision and recall), computed from the tag strings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from rnnzoo import batching, files, tagging_metrics
+from rnnzoo.config import Config
+from rnnzoo.datasets.conll2000 import Sentence, load_sentences
+from rnnzoo.errors import DataError, RnnzooError, RunFolderError
+from rnnzoo.tasks.base import Prepared, Task, check_texts
+from rnnzoo.tasks.char_lm import CharVocabulary
+from rnnzoo.vocabulary import Vocabulary
+
+UNSEEN_TAG = "<unseen>"  # target id 0: a gold tag that the training split never had
+MAX_WORD_CHARS = 20      # longer words keep their first and last 10 characters (prefixes and suffixes)
+_DIGIT = re.compile(r"\d")
+
+
+def word_key(word: str) -> str:
+    """The word-vocabulary form of a word: lower-cased, every digit 0."""
+    return _DIGIT.sub("0", word.lower())
+
+
+def clip_word(word: str) -> str:
+    half = MAX_WORD_CHARS // 2
+    return word if len(word) <= MAX_WORD_CHARS else word[:half] + word[-half:]
+
+
+class TaggingTask(Task):
+    def __init__(self, cfg: Config, state: dict[str, Any] | None = None):
+        super().__init__(cfg)
+        self.state = state
+
+    # ---- what the model reads -----------------------------------------------------------------
+
+    @property
+    def uses_chars(self) -> bool:
+        return self.cfg.model.char_embedding_dim > 0
+
+    @property
+    def uses_pos(self) -> bool:
+        return self.cfg.model.tag_feature_dim > 0 and self.cfg.data.target == "chunk"
+
+    def _targets(self, sentence: Sentence) -> tuple[str, ...]:
+        return sentence.pos if self.cfg.data.target == "pos" else sentence.chunks
+
+    def _build_state(self, train: list[Sentence]) -> None:
+        d = self.cfg.data
+        words = Vocabulary.build(([word_key(w) for w in s.words] for s in train),
+                                 max_size=self.cfg.model.vocab_size, min_frequency=d.min_frequency)
+        self.state = {
+            "target": d.target,
+            "words": words.tokens,
+            "characters": CharVocabulary.from_text("".join(w for s in train for w in s.words)).characters,
+            "pos": Vocabulary.build((s.pos for s in train), max_size=1000).tokens,
+            "tags": [UNSEEN_TAG, *sorted({t for s in train for t in self._targets(s)})],
+        }
+        self._cache_lookups()
+
+    def _cache_lookups(self) -> None:
+        self.words = Vocabulary(self.state["words"])
+        self.characters = CharVocabulary(self.state["characters"])
+        self.pos = Vocabulary(self.state["pos"])
+        self.tags = self.state["tags"]
+        self.tag_ids = {t: i for i, t in enumerate(self.tags)}
+
+    def encode(self, words, pos=None) -> dict[str, np.ndarray] | np.ndarray:
+        """The model inputs of one sentence: word ids, plus character ids and POS ids when the model reads them."""
+        ids = np.asarray(self.words.encode([word_key(w) for w in words]), dtype=np.int32)
+        if not (self.uses_chars or self.uses_pos):
+            return ids
+        inputs = {"inputs": ids}
+        if self.uses_chars:
+            clipped = [clip_word(w) for w in words]
+            chars = np.zeros((len(words), max([len(w) for w in clipped] + [1])), dtype=np.int32)
+            for row, word in enumerate(clipped):
+                chars[row, :len(word)] = self.characters.encode(word)
+            inputs["chars"] = chars
+        if self.uses_pos:
+            inputs["tag_features"] = np.asarray(self.pos.encode(list(pos)), dtype=np.int32)
+        return inputs
+
+    def _signature(self):
+        word = tf.TensorSpec((None,), tf.int32)
+        if not (self.uses_chars or self.uses_pos):
+            return word
+        spec = {"inputs": word}
+        if self.uses_chars:
+            spec["chars"] = tf.TensorSpec((None, None), tf.int32)
+        if self.uses_pos:
+            spec["tag_features"] = tf.TensorSpec((None,), tf.int32)
+        return spec
+
+    def _batches(self, sentences: list[Sentence], *, shuffle: bool):
+        limit = self.cfg.data.max_length
+
+        def examples():
+            for s in sentences:
+                targets = np.asarray([self.tag_ids.get(t, 0) for t in self._targets(s)], dtype=np.int32)
+                inputs = self.encode(s.words[:limit], s.pos[:limit])
+                yield inputs, targets[:limit]
+
+        ds = tf.data.Dataset.from_generator(
+            examples, output_signature=(self._signature(), tf.TensorSpec((None,), tf.int32))).cache()
+        return batching.length_bucketed(ds, batch_size=self.cfg.train.batch_size, max_length=limit,
+                                        bucket_width=self.cfg.data.bucket_width, shuffle=shuffle,
+                                        seed=self.cfg.train.seed)
+
+    # ---- data -----------------------------------------------------------------------------------
+
+    def _load(self, split: str, data_dir) -> tuple[list[Sentence], str]:
+        return load_sentences(split, data_dir=data_dir, seed=self.cfg.train.seed,
+                              validation_fraction=self.cfg.data.validation_fraction)
+
+    def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
+        train, origin = self._load("train", data_dir)
+        test, _ = self._load("test", data_dir)
+        validation = self._load("validation", data_dir)[0] if self.cfg.data.validation_fraction > 0 else []
+        self._build_state(train)
+        overrides = {"vocab_size": len(self.words), "num_classes": len(self.tags),
+                     "char_vocab_size": self.characters.size, "tag_feature_vocab_size": len(self.pos)}
+        if self.cfg.model.tag_feature_dim > 0 and not self.uses_pos:
+            print("rnnzoo: target=pos: the POS column is the answer, so it is not an input (tag_feature_dim=0)",
+                  file=sys.stderr)
+            overrides["tag_feature_dim"] = 0
+        print(f"rnnzoo: {len(train):,} training sentences, {len(self.words):,} word ids, "
+              f"{len(self.tags) - 1} {self.cfg.data.target} tags", file=sys.stderr)
+        self.test_sentences = test
+        return Prepared(
+            train=self._batches(train, shuffle=True),
+            validation=self._batches(validation, shuffle=False) if validation else None,
+            test=self._batches(test, shuffle=False),
+            num_train=len(train),
+            overrides=overrides,
+            info={"data_source": origin, "target": self.cfg.data.target, "train_sentences": len(train),
+                  "validation_sentences": len(validation), "test_sentences": len(test),
+                  "train_tokens": sum(len(s.words) for s in train), "vocabulary_size": len(self.words)},
+        )
+
+    def test_split(self, *, data_dir=None, download: bool | None = None):
+        return self._batches(self._load("test", data_dir)[0], shuffle=False)
+
+    def tag(self, core, sentences: list[tuple[list[str], list[str] | None]], batch_size: int = 64) -> list[list[str]]:
+        """Predicted tags of (words, POS or None) sentences, in order; sentences are padded per batch."""
+        # One traced graph for every batch shape (an eager call runs the recurrent loop step by step in Python).
+        forward = tf.function(lambda x: core(x, training=False), reduce_retracing=True)
+        results = []
+        for start in range(0, len(sentences), batch_size):
+            chunk = sentences[start:start + batch_size]
+            encoded = [self.encode(words, pos) for words, pos in chunk]
+            scores = np.array(forward(_pad(encoded)))
+            scores[..., 0] = -np.inf  # never predict the reserved unseen-tag id
+            best = scores.argmax(-1)
+            results += [[self.tags[i] for i in best[row, :len(words)]] for row, (words, _) in enumerate(chunk)]
+        return results
+
+    def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
+        """Token accuracy and (chunks) conlleval span scores on the whole test split, from tag strings."""
+        sentences = getattr(self, "test_sentences", None)
+        if not sentences:
+            return {}
+        predicted = self.tag(model, [(list(s.words), list(s.pos)) for s in sentences])
+        gold = [self._targets(s) for s in sentences]
+        metrics = {"test_token_accuracy": tagging_metrics.token_accuracy(gold, predicted)}
+        if self.cfg.data.target == "chunk":
+            scores = tagging_metrics.chunk_scores(gold, predicted)
+            metrics.update({f"test_chunk_{k}": v for k, v in scores.items()})
+        return metrics
+
+    # ---- run folder -----------------------------------------------------------------------------
+
+    def save(self, run_dir: Path) -> None:
+        files.write_json(Path(run_dir) / self.state_file, {"kind": "tagging", **self.state})
+
+    @classmethod
+    def restore(cls, cfg: Config, run_dir: Path) -> "TaggingTask":
+        path = Path(run_dir) / cls.state_file
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            task = cls(cfg, {k: state[k] for k in ("target", "words", "characters", "pos", "tags")})
+            task._cache_lookups()
+        except FileNotFoundError:
+            raise RunFolderError(f"{run_dir}: missing {cls.state_file} (the vocabularies); train again with --out {run_dir}") from None
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
+            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
+        return task
+
+    # ---- prediction -----------------------------------------------------------------------------
+
+    def _parse(self, text: str) -> tuple[list[str], list[str] | None]:
+        """Words split on white space; a chunker that reads POS wants each as word/POS."""
+        tokens = text.split()
+        if not tokens:
+            raise DataError("Cannot tag an empty text: pass at least one word (words separated by spaces).")
+        if not self.uses_pos:
+            return tokens, None
+        pairs = [token.rpartition("/") for token in tokens]
+        bad = [token for token, (word, slash, _) in zip(tokens, pairs) if not (slash and word)]
+        if bad:
+            raise DataError("This chunker reads each word's part of speech: write tokens as word/POS "
+                            f"(e.g. He/PRP reckons/VBZ). Received: {bad[0]!r}")
+        return [word for word, _, _ in pairs], [pos for _, _, pos in pairs]
+
+    def predict(self, core, inputs) -> list[dict[str, Any]]:
+        texts = check_texts(inputs)
+        parsed = [self._parse(text) for text in texts]
+        tags = self.tag(core, parsed)
+        return [{"text": text, "words": words, "tags": sentence_tags}
+                for text, (words, _), sentence_tags in zip(texts, parsed, tags)]
+
+    @staticmethod
+    def format_prediction(prediction: dict[str, Any]) -> str:
+        return " ".join(f"{word}/{tag}" for word, tag in zip(prediction["words"], prediction["tags"]))
+
+    def serving_model(self, core):
+        raise RnnzooError(f"Export of a tagger ({self.cfg.name}) is not supported yet: its word, character and "
+                          "tag lookups run in Python. Use `rnnzoo predict` or Run.predict.")
+
+
+def _pad(encoded: list) -> dict[str, np.ndarray] | np.ndarray:
+    """Right-pads a list of encoded sentences (arrays, or dicts of arrays) into one batch."""
+    if isinstance(encoded[0], dict):
+        return {key: _pad([e[key] for e in encoded]) for key in encoded[0]}
+    shape = tuple(max(e.shape[axis] for e in encoded) for axis in range(encoded[0].ndim))
+    batch = np.zeros((len(encoded), *shape), dtype=np.int32)
+    for row, array in enumerate(encoded):
+        batch[(row, *(slice(0, n) for n in array.shape))] = array
+    return batch
