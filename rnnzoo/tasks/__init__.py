@@ -15,6 +15,9 @@ TASKS = {
     "multi30k": "rnnzoo.tasks.seq2seq:Seq2SeqTask",
     "parallel": "rnnzoo.tasks.seq2seq:Seq2SeqTask",
     "tiny_shakespeare": "rnnzoo.tasks.char_lm:CharLanguageModelTask",
+    "scenes": "rnnzoo.tasks.captioning:CaptioningTask",
+    "flickr": "rnnzoo.tasks.captioning:CaptioningTask",
+    "adding": "rnnzoo.tasks.adding:AddingTask",
 }
 
 

@@ -26,6 +26,7 @@ from rnnzoo import batching, datasets, files
 from rnnzoo.config import Config
 from rnnzoo.decoding import Seq2SeqDecoder, check_search_arguments, search
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError
+from rnnzoo.metrics import corpus_bleu, exact_accuracy
 from rnnzoo.tasks.base import Prepared, Task, check_texts
 from rnnzoo.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
 
@@ -197,13 +198,10 @@ class Seq2SeqTask(Task):
         references = [detokenize(tokenize(t, self.tokenizer), self.tokenizer) for t in targets]
         suffix = "" if beam_width == 1 else f"_beam{beam_width}"
         if self.tokenizer == "chars":
-            return {f"exact_accuracy{suffix}": float(np.mean([o == r for o, r in zip(outputs, references)]))}
-        import sacrebleu
-
-        bleu = sacrebleu.metrics.BLEU()
+            return {f"exact_accuracy{suffix}": exact_accuracy(outputs, [[r] for r in references])}
         # Both sides are lower-cased and split into rnnzoo's word tokens, then scored with sacrebleu's 13a.
-        score = bleu.corpus_score(outputs, [references])
-        return {f"bleu{suffix}": float(score.score), "bleu_signature": str(bleu.get_signature())}
+        score, signature = corpus_bleu(outputs, [[r] for r in references])
+        return {f"bleu{suffix}": score, "bleu_signature": signature}
 
     def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
         """Exact-sequence accuracy or BLEU of greedy decoding over the test split."""
