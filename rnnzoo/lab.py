@@ -23,7 +23,6 @@ table) and `results.json` (every number behind them).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -203,19 +202,17 @@ def _save(figure, path: Path) -> None:
 COLOURS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
 
 
-def plot_training_curves(runs: list[dict], path: Path) -> None:
+def _panels_per_length(runs: list[dict], draw: Callable, ylabel: str, xlabel: str, path: Path) -> None:
+    """One log-scale panel per sequence length; `draw(axis, run)` adds a run's curves."""
     plt = _pyplot()
     lengths = sorted({r["length"] for r in runs})
     figure, axes = plt.subplots(1, len(lengths), figsize=(4.6 * len(lengths), 3.6), squeeze=False)
     for axis, length in zip(axes[0], lengths):
         for run in (r for r in runs if r["length"] == length):
-            epochs = range(1, len(run["val_mse"]) + 1)
-            axis.plot(epochs, run["val_mse"], "-o", ms=3, color=COLOURS[run["cell"]], label=f"adding_{run['cell']}")
-        axis.axhline(BASELINE_MSE, color="grey", ls="--", label="answer 1.0 (0.167)")
-        axis.axhline(SOLVED_MSE, color="black", ls=":", label="solved (0.01)")
+            draw(axis, run)
         axis.set_yscale("log")
-        axis.set_xlabel("epoch")
-        axis.set_ylabel("validation MSE")
+        axis.set_xlabel(xlabel)
+        axis.set_ylabel(ylabel)
         axis.set_title(f"adding problem, T = {length}")
         axis.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
@@ -223,25 +220,24 @@ def plot_training_curves(runs: list[dict], path: Path) -> None:
     _save(figure, path)
 
 
+def plot_training_curves(runs: list[dict], path: Path) -> None:
+    def draw(axis, run):
+        epochs = range(1, len(run["val_mse"]) + 1)
+        axis.plot(epochs, run["val_mse"], "-o", ms=3, color=COLOURS[run["cell"]], label=f"adding_{run['cell']}")
+        if run["cell"] == runs[0]["cell"]:  # the reference lines once per panel
+            axis.axhline(BASELINE_MSE, color="grey", ls="--", label="answer 1.0 (0.167)")
+            axis.axhline(SOLVED_MSE, color="black", ls=":", label="solved (0.01)")
+
+    _panels_per_length(runs, draw, "validation MSE", "epoch", path)
+
+
 def plot_gradient_norms(runs: list[dict], path: Path) -> None:
-    plt = _pyplot()
-    lengths = sorted({r["length"] for r in runs})
-    figure, axes = plt.subplots(1, len(lengths), figsize=(4.6 * len(lengths), 3.6), squeeze=False)
-    for axis, length in zip(axes[0], lengths):
-        for run in (r for r in runs if r["length"] == length):
-            t = np.arange(1, length + 1)
-            axis.plot(t, run["gradient_norms_init"], ls="--", color=COLOURS[run["cell"]],
-                      label=f"{run['cell']} at init")
-            axis.plot(t, run["gradient_norms_trained"], ls="-", color=COLOURS[run["cell"]],
-                      label=f"{run['cell']} trained")
-        axis.set_yscale("log")
-        axis.set_xlabel("step t")
-        axis.set_ylabel("mean ||dLoss/dh_t||")
-        axis.set_title(f"T = {length}")
-        axis.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    figure.tight_layout()
-    _save(figure, path)
+    def draw(axis, run):
+        t = np.arange(1, run["length"] + 1)
+        axis.plot(t, run["gradient_norms_init"], ls="--", color=COLOURS[run["cell"]], label=f"{run['cell']} at init")
+        axis.plot(t, run["gradient_norms_trained"], ls="-", color=COLOURS[run["cell"]], label=f"{run['cell']} trained")
+
+    _panels_per_length(runs, draw, "mean ||dLoss/dh_t||", "step t", path)
 
 
 def plot_exploding(runs: list[dict], path: Path) -> None:
@@ -301,7 +297,7 @@ def markdown_table(runs: list[dict], exploding: list[dict]) -> str:
 
 
 def vanishing(lengths=DEFAULT_LENGTHS, out_dir="lab", *, cells: Sequence[str] = CELLS, exploding: bool = True,
-              log: Callable[[str], None] = print, **overrides) -> dict:
+              exploding_steps: int = EXPLODING_STEPS, log: Callable[[str], None] = print, **overrides) -> dict:
     """Runs the lab and writes its plots, table and numbers into `out_dir`; returns the numbers.
 
     Args:
@@ -309,7 +305,7 @@ def vanishing(lengths=DEFAULT_LENGTHS, out_dir="lab", *, cells: Sequence[str] = 
         out_dir: where `training_curves.png`, `gradient_norms.png`, `exploding.png`,
             `vanishing.md` and `results.json` go.
         cells: which of `adding_rnn`, `adding_lstm`, `adding_gru` to train.
-        exploding: also run the exploding-gradient case (d).
+        exploding: also run the exploding-gradient case (d), `exploding_steps` SGD steps each.
         **overrides: config fields for every model, e.g. `epochs=4, num_examples=2000`.
     """
     lengths = check_lengths(lengths)
@@ -326,7 +322,7 @@ def vanishing(lengths=DEFAULT_LENGTHS, out_dir="lab", *, cells: Sequence[str] = 
     explosions = []
     if exploding:
         for clip in (0.0, EXPLODING_CLIPNORM):
-            explosions.append(exploding_run(clipnorm=clip))
+            explosions.append(exploding_run(clipnorm=clip, steps=exploding_steps))
             log(f"lab: exploding case, clipnorm={clip}: {explosions[-1]['steps_run']} steps, "
                 f"final loss {explosions[-1]['loss'][-1]:.4g}")
     plot_training_curves(runs, out / "training_curves.png")

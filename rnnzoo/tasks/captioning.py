@@ -17,7 +17,6 @@ corpus BLEU (sacrebleu, all of an image's captions as references).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,15 +27,15 @@ from rnnzoo import datasets, files
 from rnnzoo.config import Config
 from rnnzoo.datasets.images import fit_image, read_image
 from rnnzoo.decoding import CaptionDecoder, check_search_arguments, search
-from rnnzoo.errors import ConfigError, DataError, RnnzooError, RunFolderError
+from rnnzoo.errors import ConfigError, DataError
 from rnnzoo.metrics import corpus_bleu, exact_accuracy
-from rnnzoo.tasks.base import Prepared, Task
+from rnnzoo.tasks.base import DecodingTask, Prepared, read_state
 from rnnzoo.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
 
 EXTRA_DECODE_STEPS = 10  # decoding may run this many words past the longest training caption
 
 
-class CaptioningTask(Task):
+class CaptioningTask(DecodingTask):
     def __init__(self, cfg: Config, vocabulary: Vocabulary | None = None, max_caption_length: int | None = None):
         super().__init__(cfg)
         self.vocabulary, self.max_caption_length = vocabulary, max_caption_length
@@ -129,14 +128,8 @@ class CaptioningTask(Task):
 
     @classmethod
     def restore(cls, cfg: Config, run_dir: Path) -> "CaptioningTask":
-        path = Path(run_dir) / cls.state_file
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-            return cls(cfg, Vocabulary(state["vocabulary"]), int(state["max_caption_length"]))
-        except FileNotFoundError:
-            raise RunFolderError(f"{run_dir}: missing {cls.state_file} (the vocabulary); train again with --out {run_dir}") from None
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
-            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
+        return read_state(run_dir, cls.state_file, "the vocabulary", lambda state: cls(
+            cfg, Vocabulary(state["vocabulary"]), int(state["max_caption_length"])))
 
     # -- decoding -----------------------------------------------------------
 
@@ -201,16 +194,3 @@ class CaptioningTask(Task):
             return {}
         metrics = self.caption_metrics(model, *self._test)
         return {k if k.endswith("signature") else f"test_{k}": v for k, v in metrics.items()}
-
-    # -- the Task interface -------------------------------------------------
-
-    def serving_model(self, core):
-        raise RnnzooError(f"Export of captioning models is not supported yet (model {self.cfg.name!r}); "
-                          "caption images with `rnnzoo decode RUN_DIR IMAGE...` or Run.decode instead.")
-
-    def predict(self, core, inputs) -> list[dict[str, Any]]:
-        return self.decode(core, inputs)
-
-    @staticmethod
-    def format_prediction(prediction: dict[str, Any]) -> str:
-        return prediction["output"]
