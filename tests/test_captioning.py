@@ -32,6 +32,15 @@ def test_scenes_are_reproducible_and_splits_share_no_caption():
     assert other[1] != splits["test"][1]
 
 
+def test_every_split_has_the_same_mix_of_object_counts():
+    mix = {}
+    for split in ("train", "test"):
+        _, captions, _ = load_scenes(split, num_examples=3000, seed=2, image_size=8, test_fraction=0.3)
+        counts = np.bincount([c.split().count("a") for [c] in captions], minlength=4)
+        mix[split] = counts[1:] / counts.sum()
+    np.testing.assert_allclose(mix["train"], mix["test"], atol=0.05)
+
+
 def test_scene_captions_follow_the_grammar():
     _, captions, _ = load_scenes("train", num_examples=500, seed=1)
     words = {"a", "small", "large", "left", "of", "above", *COLOURS, "circle", "square", "triangle"}

@@ -13,9 +13,10 @@ Objects sit in separate slots along the layout's axis (so "left of" and
 freely across it; colours are jittered and the dark background is noisy, so
 no two images are alike.
 
-Splits never share a caption: `num_examples` distinct captions are drawn in a
-seeded order and cut into test, validation and train (as the synthetic
-seq2seq tasks are), so a test caption is a combination the model never saw.
+Splits never share a caption: `num_examples` distinct captions are drawn,
+shuffled by the seed and cut into test, validation and train, so a test
+caption is a combination the model never saw, and every split has the same
+mix of one-, two- and three-object scenes.
 There are only 30 one-object and 1,800 two-object captions, so most scenes
 of a large set have three objects.
 """
@@ -97,10 +98,13 @@ def generate(num_examples: int, seed: int, image_size: int = 32) -> tuple[np.nda
     while len(layouts) < num_examples:
         objects, layout = _draw_layout(rng)
         layouts.setdefault(caption(objects, layout), (objects, layout))
-    images = np.stack([render(objects, layout, image_size, np.random.default_rng([seed, index]))
-                       for index, (objects, layout) in enumerate(layouts.values())])
+    # The few one- and two-object captions run out early in the drawing order, so the order is shuffled
+    # before the splits are cut: otherwise the first cut (test) would hold nearly all of them.
+    captions = [list(layouts)[i] for i in rng.permutation(len(layouts))]
+    images = np.stack([render(*layouts[text], image_size, np.random.default_rng([seed, index]))
+                       for index, text in enumerate(captions)])
     images.setflags(write=False)  # cached: callers must not change it
-    return images, tuple(layouts)
+    return images, tuple(captions)
 
 
 def load_scenes(split: str, *, num_examples: int = 20_000, seed: int = 1337, image_size: int = 32,
