@@ -28,6 +28,8 @@ def corpus_bleu(outputs: Sequence[str], references: Sequence[Sequence[str]]) -> 
 
     width = max(len(refs) for refs in references)
     padded = [list(refs) + [refs[0]] * (width - len(refs)) for refs in references]
-    bleu = sacrebleu.metrics.BLEU()
+    # `force`: rnnzoo scores lower-cased, word-tokenized text on purpose (as Multi30k results are usually
+    # reported); without it sacrebleu warns that the text looks tokenized.
+    bleu = sacrebleu.metrics.BLEU(force=True)
     score = bleu.corpus_score(list(outputs), [list(stream) for stream in zip(*padded)])
     return float(score.score), str(bleu.get_signature())
