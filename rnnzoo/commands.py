@@ -1,4 +1,4 @@
-"""CLI commands that train and use run folders: train, evaluate, predict, generate, decode, export."""
+"""CLI commands that train and use run folders (train, evaluate, predict, generate, decode, export) and the lab."""
 
 from __future__ import annotations
 
@@ -100,6 +100,23 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_lab(args) -> int:
+    from rnnzoo import lab
+    from rnnzoo.errors import ConfigError
+
+    lengths = []
+    for text in args.length or [",".join(str(n) for n in lab.DEFAULT_LENGTHS)]:
+        for part in text.split(","):
+            try:
+                lengths.append(int(part))
+            except ValueError:
+                raise ConfigError(f"--length takes integers >= 2 (e.g. 100 or 50,100,200). Received: {text!r}") from None
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("num_examples", args.num_examples)) if v is not None}
+    lab.vanishing(lengths, args.out, cells=tuple(args.cells.split(",")), exploding=not args.no_exploding,
+                  log=lambda line: print(line, flush=True), **overrides)
+    return 0
+
+
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="the data set's folder or archive (default: $RNNZOO_DATA_DIR, then download)")
     parser.add_argument("--data", choices=["sample"], help="'sample': the small real sample shipped with rnnzoo")
@@ -129,7 +146,8 @@ def add_parsers(commands) -> None:
     p.add_argument("--file", help="a UTF-8 file with one input per line ('-' for standard input)")
     p.set_defaults(run=cmd_predict)
 
-    p = commands.add_parser("decode", help="seq2seq: decode raw inputs with a run folder, one output line per input")
+    p = commands.add_parser("decode", help="seq2seq: decode raw inputs (captioning: image files) with a run folder, "
+                                           "one output line per input")
     p.add_argument("run_dir")
     p.add_argument("texts", nargs="*", help="inputs (or --file)")
     p.add_argument("--file", help="a UTF-8 file with one input per line ('-' for standard input)")
@@ -153,3 +171,14 @@ def add_parsers(commands) -> None:
     p.add_argument("--format", choices=["savedmodel", "keras"], default="savedmodel")
     p.add_argument("--out", help="output path (default: RUN_DIR/savedmodel or RUN_DIR/model_raw_input.keras)")
     p.set_defaults(run=cmd_export)
+
+    p = commands.add_parser("lab", help="vanishing: the adding problem for rnn, lstm and gru; plots and a table")
+    p.add_argument("experiment", choices=["vanishing"])
+    p.add_argument("--length", action="append", metavar="T", help="sequence length(s): 100, or 50,100,200 "
+                                                                   "(repeatable; default 50,100,200)")
+    p.add_argument("--out", default="lab", help="folder for the PNG plots, vanishing.md and results.json")
+    p.add_argument("--cells", default="rnn,lstm,gru", help="comma-separated cells (default rnn,lstm,gru)")
+    p.add_argument("--epochs", type=int, help="override every model's epochs")
+    p.add_argument("--num-examples", type=int, help="override every model's number of examples (all splits)")
+    p.add_argument("--no-exploding", action="store_true", help="skip the exploding-gradient case")
+    p.set_defaults(run=cmd_lab)

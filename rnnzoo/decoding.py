@@ -9,10 +9,12 @@ states, encoder outputs, masks) lives in `state`, so beam search can reorder
 rows freely; a captioning decoder fits the same signature. One output token
 costs one call of the step function.
 
-`Seq2SeqDecoder` builds that step function for a trained seq2seq model: an
-encoder model and a one-step decoder model that reuse the trained layers,
-found by name (`encoder_embedding`, `decoder_gru_1`, `attention`, `head`,
-...), so they share the trained weights and need no copy.
+`Seq2SeqDecoder` builds that step function for a trained seq2seq model, and
+`CaptionDecoder` for a trained one-to-many (captioning) model: an encoder
+model and a one-step decoder model that reuse the trained layers, found by
+name (`encoder_embedding`, `decoder_gru_1`, `attention`, `head`, ...), so they
+share the trained weights and need no copy. Both run the decoder stack through
+`step_recurrent_stack` and share `StepDecoder`'s step and teacher-forcing code.
 """
 
 from __future__ import annotations
@@ -158,7 +160,57 @@ def search(step: StepFunction, state: list, *, beam_width: int = 1, **kwargs) ->
     return beam_search(step, state, beam_width=beam_width, **kwargs)
 
 
-class Seq2SeqDecoder:
+def step_recurrent_stack(model, spec, y) -> tuple[list, object, list]:
+    """One step of a trained decoder stack (`decoder_{cell}_{i}`), as new Keras graph pieces.
+
+    Returns `(state inputs, output, new states)`: each trained layer's cell is
+    wrapped in a new RNN layer that also returns its states, so the step model
+    shares the trained weights.
+    """
+    import keras
+    from keras import layers
+
+    state_inputs, states_out = [], []
+    per_layer = 2 if spec.cell == "lstm" else 1
+    for index in range(1, spec.num_layers + 1):
+        trained = model.get_layer(f"decoder_{spec.cell}_{index}")
+        states_in = [keras.Input(shape=(spec.units,), name=f"state_{index}_{k}") for k in range(per_layer)]
+        state_inputs += states_in
+        result = layers.RNN(trained.cell, return_sequences=True, return_state=True,
+                            name=f"step_{trained.name}")(y, initial_state=states_in)
+        y, states = result[0], list(result[1:])
+        states_out += states
+    return state_inputs, y, states_out
+
+
+class StepDecoder:
+    """What every step-model decoder shares: `encode(condition)` gives the search state, `step` advances it.
+
+    Subclasses define `encode` and `_run_step(tokens, state) -> (probabilities, state, extra)`.
+    """
+
+    def encode(self, condition) -> list:
+        raise NotImplementedError
+
+    def _run_step(self, tokens: np.ndarray, state: list):
+        raise NotImplementedError
+
+    def step(self, tokens: np.ndarray, state: list) -> tuple[np.ndarray, list]:
+        """Log-probabilities of the next token for every row, and the advanced state."""
+        probabilities, state, _ = self._run_step(tokens, state)
+        return np.log(np.maximum(probabilities, 1e-30)), state
+
+    def teacher_forced_probabilities(self, condition, target_in: np.ndarray) -> np.ndarray:
+        """Step-by-step probabilities (batch, time, vocab) when the decoder is fed `target_in`."""
+        state = self.encode(condition)
+        steps = []
+        for t in range(target_in.shape[1]):
+            probabilities, state, _ = self._run_step(target_in[:, t], state)
+            steps.append(probabilities)
+        return np.stack(steps, axis=1)
+
+
+class Seq2SeqDecoder(StepDecoder):
     """An encoder model and a one-step decoder model made of a trained seq2seq model's layers (by name).
 
     `encode(source_ids)` returns the search state of each source row:
@@ -199,8 +251,6 @@ class Seq2SeqDecoder:
         return keras.Model(model.get_layer("source").output, outputs, name="encoder")
 
     def _step_model(self, model, keras):
-        from keras import layers
-
         m = self.spec
         token = keras.Input(shape=(1,), dtype="int32", name="token")
         inputs, outputs = [token], []
@@ -210,17 +260,8 @@ class Seq2SeqDecoder:
             source_mask = keras.Input(shape=(None,), dtype="bool", name="source_mask")
             inputs += [values, keys, source_mask]
         y = model.get_layer("decoder_embedding")(token)
-        states_out = []
-        per_layer = 2 if m.cell == "lstm" else 1
-        for index in range(1, m.num_layers + 1):
-            trained = model.get_layer(f"decoder_{m.cell}_{index}")
-            states_in = [keras.Input(shape=(m.units,), name=f"state_{index}_{k}") for k in range(per_layer)]
-            inputs += states_in
-            # A new RNN wrapper around the trained cell: same weights, and it also returns its states.
-            result = layers.RNN(trained.cell, return_sequences=True, return_state=True,
-                                name=f"step_{trained.name}")(y, initial_state=states_in)
-            y, states = result[0], list(result[1:])
-            states_out += states
+        states_in, y, states_out = step_recurrent_stack(model, m, y)
+        inputs += states_in
         scores = None
         if self.attention:
             query = model.get_layer("attention_query_projection")(y) if m.attention == "additive" else y
@@ -248,20 +289,6 @@ class Seq2SeqDecoder:
         scores = outputs[-1][:, 0, :] if self.attention else None
         return outputs[0][:, 0, :], context + recurrent, scores
 
-    def step(self, tokens: np.ndarray, state: list) -> tuple[np.ndarray, list]:
-        """Log-probabilities of the next token for every row, and the advanced state."""
-        probabilities, state, _ = self._run_step(tokens, state)
-        return np.log(np.maximum(probabilities, 1e-30)), state
-
-    def teacher_forced_probabilities(self, source_ids: np.ndarray, target_in: np.ndarray) -> np.ndarray:
-        """Step-by-step probabilities (batch, time, vocab) when the decoder is fed `target_in`."""
-        state = self.encode(source_ids)
-        steps = []
-        for t in range(target_in.shape[1]):
-            probabilities, state, _ = self._run_step(target_in[:, t], state)
-            steps.append(probabilities)
-        return np.stack(steps, axis=1)
-
     def attention_weights(self, source_ids: np.ndarray, tokens: list[int], start_id: int) -> np.ndarray:
         """Attention over the source (output steps, source steps) of one decoded output, end step included."""
         if not self.attention:
@@ -273,3 +300,55 @@ class Seq2SeqDecoder:
             _, state, scores = self._run_step(np.asarray([token]), state)
             rows.append(scores[0])
         return np.stack(rows)
+
+
+class CaptionDecoder(StepDecoder):
+    """A condition encoder and a one-step decoder made of a trained one-to-many model's layers (by name).
+
+    `encode(conditions)` returns the search state `[v, *decoder states]`: the
+    condition vector `v` (the CNN's `image_features`, or the feature vector as
+    given) and the decoder's initial states (Dense projections of `v` with
+    `init_state` conditioning, zeros otherwise). With `every_step`
+    conditioning each step feeds `v` again next to the token's embedding,
+    exactly as the trained model does.
+    """
+
+    def __init__(self, model, spec):
+        import keras
+
+        self.spec = spec
+        self.every_step = spec.conditioning in ("every_step", "both")
+        self.init_state = spec.conditioning in ("init_state", "both")
+        condition = model.get_layer("condition").output
+        vector = condition if spec.condition_input == "features" else model.get_layer("image_features").output
+        kinds = ("h", "c")[: 2 if spec.cell == "lstm" else 1]
+        initial = [model.get_layer(f"init_{kind}_{index}").output
+                   for index in range(1, spec.num_layers + 1) for kind in kinds] if self.init_state else []
+        self.num_states = spec.num_layers * len(kinds)
+        self.encoder = keras.Model(condition, [vector, *initial], name="condition_encoder")
+        self.step_model = self._step_model(model, keras)
+
+    def _step_model(self, model, keras):
+        m = self.spec
+        token = keras.Input(shape=(1,), dtype="int32", name="token")
+        vector = keras.Input(shape=(m.condition_dim,), name="vector")
+        y = model.get_layer("decoder_embedding")(token)
+        if self.every_step:
+            repeated = model.get_layer("condition_every_step")([vector, y])
+            y = model.get_layer("decoder_inputs")([y, repeated])
+        states_in, y, states_out = step_recurrent_stack(model, m, y)
+        probabilities = model.get_layer("head")(y)
+        return keras.Model([token, vector, *states_in], [probabilities, *states_out], name="caption_step")
+
+    def encode(self, conditions) -> list:
+        """The search state for a batch of conditions (images or feature vectors)."""
+        outputs = self.encoder(np.asarray(conditions, dtype="float32"), training=False)
+        outputs = [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
+        if not self.init_state:
+            outputs += [np.zeros((len(outputs[0]), self.spec.units), dtype="float32")] * self.num_states
+        return outputs
+
+    def _run_step(self, tokens: np.ndarray, state: list):
+        outputs = self.step_model([np.asarray(tokens, dtype="int32")[:, None], *state], training=False)
+        outputs = [np.asarray(o) for o in outputs]
+        return outputs[0][:, 0, :], [state[0], *outputs[1:]], None

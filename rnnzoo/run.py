@@ -88,15 +88,17 @@ class Run:
         return self.task.predict(self.model, inputs)
 
     def decode(self, inputs, beam_width: int = 1, **options: Any) -> list[dict[str, Any]]:
-        """Seq2seq: one decoded result per raw input, in order (`output` text, `tokens`, `score`, `ended`).
+        """Seq2seq and captioning: one decoded result per input, in order (`output` text, `tokens`, `score`, `ended`).
 
-        `beam_width=1` is greedy search; options: `max_length`, `length_penalty`,
+        Inputs are source texts (seq2seq) or images (captioning: file paths or
+        (height, width, channels) arrays). `beam_width=1` is greedy search;
+        options: `max_length`, `length_penalty`, and for seq2seq
         `return_attention` (attention weights, output steps x source tokens).
         """
         from rnnzoo.tasks import task_class
 
         if not hasattr(task_class(self.config), "decode"):
-            raise RnnzooError(f"{self.dir}: decode needs a seq2seq model; this run is {self.config.io!r} "
+            raise RnnzooError(f"{self.dir}: decode needs a seq2seq model or a captioner; this run is {self.config.io!r} "
                               f"(task {self.config.task!r}). Use predict.")
         return self.task.decode(self.model, inputs, beam_width=beam_width, **options)
 

@@ -33,7 +33,9 @@ def condition_encoder(m: ModelSpec):
     for index, filters in enumerate((32, 64, 64), start=1):
         x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"image_conv_{index}")(x)
         x = layers.MaxPooling2D(2, name=f"image_pool_{index}")(x)
-    x = layers.GlobalAveragePooling2D(name="image_global_pool")(x)
+    # Flatten, not global pooling: a caption says where things are ("left of"), and averaging over
+    # positions would throw that away.
+    x = layers.Flatten(name="image_flatten")(x)
     vector = layers.Dense(m.condition_dim, activation="relu", name="image_features")(x)
     return image, vector
 

@@ -22,11 +22,15 @@ def _loaders():
     from rnnzoo.datasets.parallel_text import load_multi30k, load_parallel_files
     from rnnzoo.datasets.synthetic import load_addition, load_dates
     from rnnzoo.datasets.text_corpus import load_text
+    from rnnzoo.datasets.adding import load_adding
+    from rnnzoo.datasets.flickr import load_flickr
+    from rnnzoo.datasets.scenes import load_scenes
     from rnnzoo.datasets.tracking import load_tracking
 
     return {"imdb": load_imdb, "addition": load_addition, "dates": load_dates, "multi30k": load_multi30k,
             "parallel": load_parallel_files, "tiny_shakespeare": load_text,
-            "conll2000": load_conll2000, "tracking": load_tracking}
+            "conll2000": load_conll2000, "tracking": load_tracking,
+            "scenes": load_scenes, "flickr": load_flickr, "adding": load_adding}
 
 
 def names() -> list[str]:

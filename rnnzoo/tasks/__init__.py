@@ -17,6 +17,9 @@ TASKS = {
     "tiny_shakespeare": "rnnzoo.tasks.char_lm:CharLanguageModelTask",
     "conll2000": "rnnzoo.tasks.tagging:TaggingTask",
     "tracking": "rnnzoo.tasks.tracking:TrackingTask",
+    "scenes": "rnnzoo.tasks.captioning:CaptioningTask",
+    "flickr": "rnnzoo.tasks.captioning:CaptioningTask",
+    "adding": "rnnzoo.tasks.adding:AddingTask",
 }
 
 

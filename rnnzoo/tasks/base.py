@@ -90,6 +90,45 @@ class Task(abc.ABC):
         """One line of text for one result (what `rnnzoo predict` prints)."""
 
 
+class DecodingTask(Task):
+    """A task whose outputs are decoded sequences (seq2seq, captioning): `predict` is `decode`, no export yet."""
+
+    @abc.abstractmethod
+    def decode(self, core, inputs, *, beam_width: int = 1, **options) -> list[dict[str, Any]]:
+        """One decoded result per input, in order, each with its `output` text."""
+
+    def serving_model(self, core):
+        from rnnzoo.errors import RnnzooError
+
+        raise RnnzooError(f"Export of {self.cfg.io} models is not supported yet (model {self.cfg.name!r}); "
+                          "decode with `rnnzoo decode RUN_DIR` or Run.decode instead.")
+
+    def predict(self, core, inputs) -> list[dict[str, Any]]:
+        return self.decode(core, inputs)
+
+    @staticmethod
+    def format_prediction(prediction: dict[str, Any]) -> str:
+        return prediction["output"]
+
+
+def read_state(run_dir: Path, state_file: str, what: str, build):
+    """`build(state)` of the JSON preprocessing state in a run folder; a missing or unreadable one is a RunFolderError.
+
+    `what` names the state in the message (e.g. "the vocabularies").
+    """
+    import json
+
+    from rnnzoo.errors import RunFolderError
+
+    path = Path(run_dir) / state_file
+    try:
+        return build(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise RunFolderError(f"{run_dir}: missing {state_file} ({what}); train again with --out {run_dir}") from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
+        raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
+
+
 def check_texts(inputs) -> list[str]:
     """A non-empty list of strings (bytes are decoded, invalid UTF-8 replaced)."""
     if isinstance(inputs, (str, bytes)):

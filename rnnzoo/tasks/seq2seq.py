@@ -15,7 +15,6 @@ metrics: exact-sequence accuracy for the synthetic tasks, corpus BLEU
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,15 +24,16 @@ import numpy as np
 from rnnzoo import batching, datasets, files
 from rnnzoo.config import Config
 from rnnzoo.decoding import Seq2SeqDecoder, check_search_arguments, search
-from rnnzoo.errors import DataError, RnnzooError, RunFolderError
-from rnnzoo.tasks.base import Prepared, Task, check_texts
+from rnnzoo.errors import DataError
+from rnnzoo.metrics import corpus_bleu, exact_accuracy
+from rnnzoo.tasks.base import DecodingTask, Prepared, check_texts, read_state
 from rnnzoo.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
 
 SYNTHETIC = ("addition", "dates")
 EXTRA_DECODE_STEPS = 10  # decoding may run this many tokens past the longest training target
 
 
-class Seq2SeqTask(Task):
+class Seq2SeqTask(DecodingTask):
     def __init__(self, cfg: Config, source_vocabulary: Vocabulary | None = None,
                  target_vocabulary: Vocabulary | None = None, max_target_length: int | None = None):
         super().__init__(cfg)
@@ -131,15 +131,9 @@ class Seq2SeqTask(Task):
 
     @classmethod
     def restore(cls, cfg: Config, run_dir: Path) -> "Seq2SeqTask":
-        path = Path(run_dir) / cls.state_file
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-            return cls(cfg, Vocabulary(state["source_vocabulary"]), Vocabulary(state["target_vocabulary"]),
-                       int(state["max_target_length"]))
-        except FileNotFoundError:
-            raise RunFolderError(f"{run_dir}: missing {cls.state_file} (the vocabularies); train again with --out {run_dir}") from None
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
-            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
+        return read_state(run_dir, cls.state_file, "the vocabularies", lambda state: cls(
+            cfg, Vocabulary(state["source_vocabulary"]), Vocabulary(state["target_vocabulary"]),
+            int(state["max_target_length"])))
 
     # -- decoding -----------------------------------------------------------
 
@@ -199,15 +193,10 @@ class Seq2SeqTask(Task):
         references = [detokenize(tokenize(t, self.tokenizer), self.tokenizer) for t in targets]
         suffix = "" if beam_width == 1 else f"_beam{beam_width}"
         if self.tokenizer == "chars":
-            return {f"exact_accuracy{suffix}": float(np.mean([o == r for o, r in zip(outputs, references)]))}
-        import sacrebleu
-
-        # Both sides are lower-cased and split into rnnzoo's word tokens, then scored with sacrebleu's 13a:
-        # tokenized, case-insensitive BLEU, as Multi30k results are usually reported. `force` because
-        # sacrebleu otherwise warns, rightly for detokenized-BLEU users, that the text looks tokenized.
-        bleu = sacrebleu.metrics.BLEU(force=True)
-        score = bleu.corpus_score(outputs, [references])
-        return {f"bleu{suffix}": float(score.score), "bleu_signature": str(bleu.get_signature())}
+            return {f"exact_accuracy{suffix}": exact_accuracy(outputs, [[r] for r in references])}
+        # Both sides are lower-cased and split into rnnzoo's word tokens, then scored with sacrebleu's 13a.
+        score, signature = corpus_bleu(outputs, [[r] for r in references])
+        return {f"bleu{suffix}": score, "bleu_signature": signature}
 
     def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
         """Exact-sequence accuracy or BLEU of greedy decoding over the test split."""
@@ -215,16 +204,3 @@ class Seq2SeqTask(Task):
             return {}
         metrics = self.sequence_metrics(model, *self._test_examples)
         return {f"test_{k}" if not k.endswith("signature") else k: v for k, v in metrics.items()}
-
-    # -- the Task interface -------------------------------------------------
-
-    def serving_model(self, core):
-        raise RnnzooError(f"Export of seq2seq models is not supported yet (model {self.cfg.name!r}); "
-                          "decode with `rnnzoo decode RUN_DIR` or Run.decode instead.")
-
-    def predict(self, core, inputs) -> list[dict[str, Any]]:
-        return self.decode(core, inputs)
-
-    @staticmethod
-    def format_prediction(prediction: dict[str, Any]) -> str:
-        return prediction["output"]
