@@ -4,7 +4,9 @@
 - `mirrored`: `tf.distribute.MirroredStrategy` over every local GPU (with no
   GPU: every logical CPU device, which is how the tests run it).
 - `multi-worker`: `tf.distribute.MultiWorkerMirroredStrategy`; each host runs
-  the same `rnnzoo train` command with its own `TF_CONFIG`.
+  the same `rnnzoo train` command with its own `TF_CONFIG`. Keras 3.15's
+  `fit` cannot run it across more than one worker (see `make_strategy`), so
+  with that Keras it refuses clearly; one worker runs.
 
 The batch size in the config is the global batch: Keras splits each batch
 across the replicas and shards the input by data across workers, so every
@@ -75,7 +77,31 @@ def make_strategy(name: str):
 
     if name == "mirrored":
         gpus = tf.config.list_logical_devices("GPU")
-        devices = gpus or tf.config.list_logical_devices("CPU")
-        return tf.distribute.MirroredStrategy(devices=[device.name for device in devices])
-    read_tf_config()
+        if gpus:
+            return tf.distribute.MirroredStrategy(devices=[device.name for device in gpus])
+        # CPU devices only (tests): reduce on one device. The CPU collective all-reduce fails on an
+        # embedding's sparse gradient when the replicas' sub-batches differ in size (a final partial batch).
+        return tf.distribute.MirroredStrategy(devices=[device.name for device in tf.config.list_logical_devices("CPU")],
+                                              cross_device_ops=tf.distribute.ReductionToOneDevice())
+    config = read_tf_config()
+    hosts = sum(len(config["cluster"].get(kind, [])) for kind in ("chief", "worker"))
+    if hosts > 1 and _keras_version() <= KERAS_WITHOUT_MULTI_WORKER_FIT:
+        # Two bugs in Keras' TensorFlow trainer, seen here with 2 workers on 127.0.0.1: fit() reduces its
+        # first batch across workers (ValueError converting PerReplica), and reduce_per_replica averages
+        # scalar logs over axis 0 ("Invalid reduction dimension 0"); tensorflow/tensorflow#72388.
+        raise ConfigError(
+            f"--strategy multi-worker: Keras {keras.__version__}'s model.fit cannot train across {hosts} workers "
+            "with tf.distribute (tensorflow/tensorflow#72388: metrics are reduced over an axis scalars lack). "
+            "Use --strategy mirrored on one host, or a Keras release that fixes it."
+        )
     return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+KERAS_WITHOUT_MULTI_WORKER_FIT = (3, 15)  # the newest Keras seen failing; tests/test_distribute.py re-checks it
+
+
+def _keras_version() -> tuple[int, int]:
+    import keras
+
+    major, minor = keras.__version__.split(".")[:2]
+    return int(major), int(minor)
