@@ -55,3 +55,16 @@ def test_float16_policy_scales_the_loss(monkeypatch):
 def test_mixed_precision_must_be_a_bool():
     with pytest.raises(rnnzoo.ConfigError, match=r"train.mixed_precision` must be of type bool"):
         rnnzoo.load_config("sentiment_lstm", {"mixed_precision": "yes"})
+
+
+def test_stateful_training_under_mixed_precision(tmp_path):
+    corpus = tmp_path / "hello.txt"
+    corpus.write_text("hello world\n" * 100, encoding="utf-8")
+    run = rnnzoo.train("char_lstm", data_dir=corpus, out_dir=tmp_path / "run", epochs=1, verbose=0,
+                       units=8, embedding_dim=4, num_layers=1, seq_length=8, batch_size=4,
+                       stateful=True, mixed_precision=True)
+    assert run.metrics["dtype_policy"] == "mixed_bfloat16"
+    assert run.model.get_layer("lstm_1").compute_dtype == "bfloat16"
+    assert run.model.output.dtype == "float32"
+    assert np.isfinite(run.history[-1]["loss"]) and np.isfinite(run.metrics["val_nats_per_char_stream"])
+    assert keras.config.dtype_policy().name == "float32"
