@@ -114,18 +114,21 @@ def test_mirrored_two_devices_matches_one_device_and_resumes(tmp_path):
         # rnnzoo.train under the strategy, interrupted after one epoch and resumed to two.
         tiny = {json.dumps(TINY)}
         first = rnnzoo.train("char_lstm", data_dir=r"{tmp_path / 'text.txt'}", out_dir=r"{tmp_path / 'run'}",
-                             epochs=1, verbose=0, strategy="mirrored", **tiny)
+                             epochs=1, verbose=0, strategy="mirrored", **tiny).history  # read before the resume
         second = rnnzoo.train("char_lstm", data_dir=r"{tmp_path / 'text.txt'}", out_dir=r"{tmp_path / 'run'}",
                               epochs=2, verbose=0, strategy="mirrored", **tiny)
-        print(json.dumps({{"losses": losses, "replicas": replicas, "first": first.history,
+        print(json.dumps({{"losses": losses, "replicas": replicas, "first": first,
                           "second": second.history, "metrics": second.metrics}}))
     """)
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["replicas"] == 2
-    np.testing.assert_allclose(out["losses"]["mirrored"], out["losses"]["default"], rtol=1e-4)
+    # Not bit-identical: each replica averages its loss over its own unmasked steps (padding differs per half).
+    np.testing.assert_allclose(out["losses"]["mirrored"], out["losses"]["default"], rtol=2e-3)
     assert out["metrics"]["strategy"] == "mirrored" and out["metrics"]["replicas"] == 2
-    assert [row["epoch"] for row in out["second"]] == [1, 2], "resumed after epoch 1, did not start over"
+    assert [row["epoch"] for row in out["first"]] == [1]
+    assert [row["epoch"] for row in out["second"]] == [1, 2] and out["metrics"]["epochs_run"] == 1, \
+        "resumed after epoch 1, did not start over"
     assert out["second"][0]["loss"] == pytest.approx(out["first"][0]["loss"])
 
 
