@@ -145,9 +145,10 @@ WORKER = """
 """
 
 
+KERAS_MULTI_WORKER_BUG = ("Attempt to convert a value (PerReplica", "Invalid reduction dimension 0 for input with 0 dimensions")
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="Keras 3.15 fit() cannot reduce across workers (tensorflow/tensorflow#72388); "
-                                       "when this passes, raise distribute.KERAS_WITHOUT_MULTI_WORKER_FIT's bound")
 def test_two_workers_train_and_agree_on_the_weights(tmp_path):
     (tmp_path / "text.txt").write_text(CORPUS, encoding="utf-8")
     ports = free_ports(2)
@@ -164,6 +165,9 @@ def test_two_workers_train_and_agree_on_the_weights(tmp_path):
             if worker.poll() is None:
                 worker.kill()
     for worker, (_, stderr) in zip(workers, outputs):
+        if worker.returncode != 0 and any(message in stderr for message in KERAS_MULTI_WORKER_BUG):
+            pytest.xfail("Keras' fit() cannot reduce across workers (tensorflow/tensorflow#72388); when this "
+                         "test passes, raise distribute.KERAS_WITHOUT_MULTI_WORKER_FIT's bound")
         assert worker.returncode == 0, stderr[-2000:]
     chief, other = (rnnzoo.load_run(tmp_path / "run"), rnnzoo.load_run(tmp_path / "run" / "worker-1"))
     assert (tmp_path / "run" / "checkpoints").is_dir() and not (tmp_path / "run" / "worker-1" / "checkpoints").exists()
