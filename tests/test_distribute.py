@@ -22,7 +22,7 @@ CORPUS = "hello world, hello there. " * 40
 TINY = {"units": 8, "embedding_dim": 4, "seq_length": 10, "batch_size": 8, "learning_rate": 1e-2}
 
 
-def run_python(code: str, *, env=None, timeout=240) -> subprocess.CompletedProcess:
+def run_python(code: str, *, env=None, timeout=900) -> subprocess.CompletedProcess:
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                           env=environment, timeout=timeout)
