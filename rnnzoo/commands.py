@@ -43,8 +43,10 @@ def cmd_train(args) -> int:
     overrides = parse_set_values(args.set)
     if args.src or args.tgt:  # a pair of parallel text files instead of the named data set
         overrides.update(dataset="parallel", source_file=args.src or "", target_file=args.tgt or "")
+    if args.mixed_precision:
+        overrides["mixed_precision"] = True
     run = train(args.name, data_dir=_data_dir(args), out_dir=args.out, epochs=args.epochs,
-                batch_size=args.batch_size, download=False if args.no_download else None,
+                batch_size=args.batch_size, download=False if args.no_download else None, strategy=args.strategy,
                 # A progress bar in a terminal; one line per epoch in logs and pipes.
                 verbose="auto" if sys.stdout.isatty() else 2, **overrides)
     print(json.dumps({k: v for k, v in run.metrics.items() if k != "versions"}, indent=2))
@@ -133,6 +135,10 @@ def add_parsers(commands) -> None:
     p.add_argument("--no-download", action="store_true", help="never download; fail fast if the data is not local")
     p.add_argument("--src", help="seq2seq: a source text file, line-aligned with --tgt (split by seed)")
     p.add_argument("--tgt", help="seq2seq: the target text file, line-aligned with --src")
+    p.add_argument("--mixed-precision", action="store_true",
+                   help="float16 compute on GPU (bfloat16 on CPU), float32 variables, head and loss")
+    p.add_argument("--strategy", default="default", metavar="NAME",
+                   help="default | mirrored (all local GPUs) | multi-worker (hosts in TF_CONFIG); TensorFlow backend")
     p.set_defaults(run=cmd_train)
 
     p = commands.add_parser("evaluate", help="test-set loss and metrics of a run folder")
@@ -182,3 +188,21 @@ def add_parsers(commands) -> None:
     p.add_argument("--num-examples", type=int, help="override every model's number of examples (all splits)")
     p.add_argument("--no-exploding", action="store_true", help="skip the exploding-gradient case")
     p.set_defaults(run=cmd_lab)
+
+    p = commands.add_parser("doctor", help="backend, versions, devices; with NAME, each layer's fused (cuDNN) kernel eligibility")
+    p.add_argument("name", nargs="?", help="a model name or a .toml config file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(run=cmd_doctor)
+
+
+def cmd_doctor(args) -> int:
+    from rnnzoo.cli import parse_set_values
+    from rnnzoo.doctor import doctor, format_report
+
+    overrides = parse_set_values(args.set)
+    if overrides and args.name is None:
+        raise RnnzooError("--set needs a model NAME to apply to.")
+    report = doctor(args.name, **overrides)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0

@@ -113,6 +113,8 @@ class TrainSpec:
     seed: int = _spec(1337, low=0)
     stateful: bool = _spec(False, help="aligned language models: carry the recurrent state across consecutive windows "
                                        "(truncated BPTT: gradients stop at the window boundary)")
+    mixed_precision: bool = _spec(False, help="compute in float16 on GPU, bfloat16 on CPU; variables, head and loss "
+                                              "stay float32 (Keras scales the float16 loss)")
 
 
 SECTIONS: dict[str, type] = {"model": ModelSpec, "data": DataSpec, "train": TrainSpec}

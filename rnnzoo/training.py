@@ -7,6 +7,7 @@ The run folder holds everything a later command needs: `config.json`,
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -21,8 +22,9 @@ from typing import Any
 
 import keras
 
-from rnnzoo import __version__, files
+from rnnzoo import __version__, distribute, files
 from rnnzoo.builders.common import compile_model
+from rnnzoo.precision import precision_scope
 from rnnzoo.errors import RunFolderError
 from rnnzoo.registry import load_config
 from rnnzoo.tasks import task_class
@@ -105,6 +107,34 @@ class AverageWeightsEachEpoch(keras.callbacks.Callback):
         self.model.optimizer.finalize_variable_values(self.model.trainable_variables)
 
 
+class ChiefBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Every worker restores from the same backup folder; only the chief writes it (the weights are identical)."""
+
+    def __init__(self, backup_dir: str, *, chief: bool):
+        super().__init__(backup_dir, delete_checkpoint=False)
+        self.chief = chief
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.chief:
+            super().on_epoch_end(epoch, logs)
+
+
+def shard_by_data(dataset):
+    """Multi-worker input: split each global batch among the workers (tf.data's DATA auto-shard policy).
+
+    Every worker reads the whole pipeline and keeps its part of each batch,
+    so each example is trained on once per epoch and every worker runs the
+    same number of steps (in-memory pipelines have no files to shard by).
+    """
+    import tensorflow as tf
+
+    if not isinstance(dataset, tf.data.Dataset):
+        return dataset
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
 class RunFolderLogger(keras.callbacks.Callback):
     """Rewrites history.csv and curves.png after every epoch (atomically), so they survive an interruption."""
 
@@ -161,10 +191,12 @@ def plot_curves(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def versions() -> dict[str, str]:
-    import tensorflow as tf
+    import importlib
 
-    return {"rnnzoo": __version__, "keras": keras.__version__, "tensorflow": tf.__version__,
-            "backend": keras.backend.backend(), "python": platform.python_version()}
+    backend = keras.backend.backend()
+    library = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
+    return {"rnnzoo": __version__, "keras": keras.__version__, "backend": backend, "python": platform.python_version(),
+            **({library: importlib.import_module(library).__version__} if library else {})}
 
 
 def check_resumable(run_dir: Path, cfg) -> None:
@@ -217,7 +249,7 @@ def default_run_dir(name: str) -> Path:
 
 def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = None, batch_size: int | None = None,
           download: bool | None = None, verbose: str | int = "auto", callbacks: list | tuple = (),
-          test_checkpoints_per_epoch: int = 0, **overrides: Any):
+          test_checkpoints_per_epoch: int = 0, strategy: str = "default", **overrides: Any):
     """Trains a named model (or TOML config) on its task's data and returns the `Run`.
 
     Args:
@@ -232,17 +264,21 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         test_checkpoints_per_epoch: evaluate on a fixed sample of the test split this many times
             per epoch and record (training seconds, accuracy) in metrics.json's "test_checkpoints"
             (benchmarks use it for time-to-accuracy; the training clock stops meanwhile).
+        strategy: "default" (one device), "mirrored" (all local GPUs) or "multi-worker"
+            (hosts listed in TF_CONFIG); see `rnnzoo.distribute`. Under "multi-worker" only the
+            chief writes `out_dir`; another worker writes its own results to `out_dir/worker-INDEX`.
     """
-    from rnnzoo.run import Run
-
     if epochs is not None:
         overrides["epochs"] = epochs
     if batch_size is not None:
         overrides["batch_size"] = batch_size
     cfg = load_config(name_or_path, overrides)
     recipe = task_class(cfg)
+    distributed = distribute.make_strategy(strategy)  # before any other TensorFlow op, as multi-worker requires
     keras.utils.set_random_seed(cfg.train.seed)
-    run_dir = Path(out_dir) if out_dir is not None else default_run_dir(cfg.name)
+    chief = distribute.is_chief() if strategy == "multi-worker" else True
+    backup_dir = (Path(out_dir) if out_dir is not None else default_run_dir(cfg.name)) / "checkpoints"
+    run_dir = backup_dir.parent if chief else backup_dir.parent / f"worker-{distribute.read_tf_config()['task']['index']}"
     run_dir.mkdir(parents=True, exist_ok=True)
 
     task = recipe(cfg)
@@ -253,6 +289,19 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     files.write_json(run_dir / "config.json", cfg.to_dict())
     task.save(run_dir)
 
+    if strategy == "multi-worker":
+        for split in ("train", "validation", "test", "test_sample"):
+            setattr(prepared, split, shard_by_data(getattr(prepared, split)))
+    with precision_scope(cfg.train.mixed_precision), (distributed.scope() if distributed else contextlib.nullcontext()):
+        return _fit_and_save(task, prepared, cfg, run_dir, backup_dir, chief=chief, strategy=strategy,
+                             verbose=verbose, callbacks=callbacks, test_checkpoints_per_epoch=test_checkpoints_per_epoch)
+
+
+def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief: bool, strategy: str, verbose,
+                  callbacks, test_checkpoints_per_epoch: int):
+    """Builds and compiles the model (under the caller's dtype policy and strategy scope), fits, writes the results."""
+    from rnnzoo.run import Run
+
     model = task.training_model(cfg)
     if prepared.target_counts is not None:
         start_head_at_prior(model, prepared.target_counts)
@@ -262,7 +311,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     throughput = Throughput(prepared.num_train)
     fit_callbacks = [
         throughput,
-        keras.callbacks.BackupAndRestore(str(run_dir / "checkpoints"), delete_checkpoint=False),
+        ChiefBackupAndRestore(str(backup_dir), chief=chief),
         RunFolderLogger(run_dir),
     ]
     if prepared.validation is not None:
@@ -300,6 +349,9 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         **({"test_checkpoints": checkpoints.points} if checkpoints is not None else {}),
         **task.summary_metrics(model, prepared),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "strategy": strategy,
+        "replicas": model.distribute_strategy.num_replicas_in_sync if keras.backend.backend() == "tensorflow" else 1,
+        "dtype_policy": model.dtype_policy.name,
         "versions": versions(),
     }
     files.write_json(run_dir / "metrics.json", metrics)

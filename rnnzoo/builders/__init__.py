@@ -10,6 +10,7 @@ from rnnzoo.builders.many_to_one import build_many_to_one
 from rnnzoo.builders.one_to_many import build_one_to_many
 from rnnzoo.builders.seq2seq import build_seq2seq
 from rnnzoo.config import Config
+from rnnzoo.precision import precision_scope
 
 BUILDERS = {
     "many_to_one": build_many_to_one,
@@ -20,9 +21,10 @@ BUILDERS = {
 
 
 def build_model(cfg: Config, *, compile: bool = True) -> keras.Model:
-    """The Functional model for a validated config, compiled unless `compile=False`."""
+    """The Functional model for a validated config (mixed precision if `train.mixed_precision`), compiled unless `compile=False`."""
     warn_if_not_fused(cfg.model, cfg.name)
-    model = BUILDERS[cfg.io](cfg)
+    with precision_scope(cfg.train.mixed_precision):  # layers take their dtype policy when created
+        model = BUILDERS[cfg.io](cfg)
     if compile:
         compile_model(model, cfg)
     return model
