@@ -32,7 +32,7 @@ def test_every_named_model_keeps_the_fused_kernel_but_the_simple_rnn():
         layers = doctor(name)["layers"]
         assert layers, name
         for row in layers:
-            if name == "sentiment_rnn":
+            if rnnzoo.get_config(name)["model"]["cell"] == "rnn":  # sentiment_rnn, adding_rnn
                 assert row["why_not"] == ["SimpleRNN has no fused kernel (only LSTM and GRU do)"]
             else:
                 assert row["fused_eligible"], (name, row)
