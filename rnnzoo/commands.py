@@ -43,8 +43,13 @@ def cmd_train(args) -> int:
     overrides = parse_set_values(args.set)
     if args.src or args.tgt:  # a pair of parallel text files instead of the named data set
         overrides.update(dataset="parallel", source_file=args.src or "", target_file=args.tgt or "")
-    run = train(args.name, data_dir=_data_dir(args), out_dir=args.out, epochs=args.epochs,
-                batch_size=args.batch_size, download=False if args.no_download else None,
+    # Flags and --set name the same fields; the flag wins (two keyword arguments would be a TypeError).
+    for key in ("epochs", "batch_size", "seed"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    if args.deterministic:
+        overrides["deterministic"] = True
+    run = train(args.name, data_dir=_data_dir(args), out_dir=args.out, download=False if args.no_download else None,
                 # A progress bar in a terminal; one line per epoch in logs and pipes.
                 verbose="auto" if sys.stdout.isatty() else 2, **overrides)
     print(json.dumps({k: v for k, v in run.metrics.items() if k != "versions"}, indent=2))
@@ -116,6 +121,9 @@ def add_parsers(commands) -> None:
     p.add_argument("--no-download", action="store_true", help="never download; fail fast if the data is not local")
     p.add_argument("--src", help="seq2seq: a source text file, line-aligned with --tgt (split by seed)")
     p.add_argument("--tgt", help="seq2seq: the target text file, line-aligned with --src")
+    p.add_argument("--seed", type=int, help="random seed of weights, dropout and data order (train.seed)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="deterministic TensorFlow kernels: the same seed gives bit-identical weights (train.deterministic)")
     p.set_defaults(run=cmd_train)
 
     p = commands.add_parser("evaluate", help="test-set loss and metrics of a run folder")

@@ -101,6 +101,8 @@ class TrainSpec:
     early_stopping_patience: int = _spec(0, low=0, help="epochs without validation improvement before stopping; 0 is off")
     monitor: str = _spec("val_loss", choices=("val_loss", "val_accuracy"), help="validation figure that picks the best epoch's weights")
     seed: int = _spec(1337, low=0)
+    deterministic: bool = _spec(False, help="TensorFlow's deterministic kernels (tf.config.experimental.enable_op_determinism): "
+                                            "the same seed gives bit-identical weights on the same machine; may be slower")
     stateful: bool = _spec(False, help="aligned language models: carry the recurrent state across consecutive windows "
                                        "(truncated BPTT: gradients stop at the window boundary)")
 

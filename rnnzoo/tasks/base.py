@@ -36,7 +36,11 @@ class Task(abc.ABC):
     state_file = "preprocessing.json"
 
     def __init__(self, cfg: Config):
+        from rnnzoo.batching import DataEpoch
+
         self.cfg = cfg
+        # Training pipelines read the epoch from here, so a resumed run sees the same data order.
+        self.data_epoch = DataEpoch()
 
     @abc.abstractmethod
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
