@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,8 @@ def _check_value(section: str, f: dataclasses.Field, value: Any) -> Any:
         ok = isinstance(value, str)
     if not ok:
         raise ConfigError(f"`{where}` must be of type {expected}. Received: {f.name}={value!r}")
+    if expected == "float" and not math.isfinite(value):  # NaN passes every range check below
+        raise ConfigError(f"`{where}` must be a finite number. Received: {f.name}={value!r}")
     choices = rule.get("choices")
     if choices is not None and value not in choices:
         raise ConfigError(

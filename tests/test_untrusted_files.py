@@ -107,3 +107,15 @@ def test_an_interrupted_json_write_leaves_the_old_file_intact(tmp_path, monkeypa
     monkeypatch.undo()
     assert json.loads(path.read_text()) == {"units": 4}
     assert [p.name for p in tmp_path.iterdir()] == ["config.json"]
+
+
+def test_atomic_writes_get_the_usual_permissions_not_owner_only(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    files.write_text(tmp_path / "a.txt", "x")
+    with files.atomic_directory(tmp_path / "folder") as folder:
+        (folder / "f").write_text("y")
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert (tmp_path / "folder").stat().st_mode & 0o777 == 0o777 & ~mask

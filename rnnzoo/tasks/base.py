@@ -92,7 +92,7 @@ class Task(abc.ABC):
 
 
 def check_texts(inputs) -> list[str]:
-    """A non-empty list of strings (bytes are decoded, invalid UTF-8 replaced)."""
+    """A non-empty list of strings (bytes are decoded, invalid UTF-8 and lone surrogates replaced)."""
     if isinstance(inputs, (str, bytes)):
         inputs = [inputs]
     texts = []
@@ -101,7 +101,8 @@ def check_texts(inputs) -> list[str]:
             item = item.decode("utf-8", errors="replace")
         if not isinstance(item, str):
             raise DataError(f"Inputs must be strings. Received: inputs[{index}]={item!r} of type {type(item).__name__}")
-        texts.append(item)
+        # A lone surrogate ("\ud800", e.g. from a JSON escape) is not UTF-8; TensorFlow cannot encode it.
+        texts.append(item.encode("utf-8", errors="replace").decode("utf-8"))
     if not texts:
         raise DataError("No inputs to predict: pass at least one text.")
     return texts
