@@ -32,9 +32,9 @@ def test_two_deterministic_runs_give_bit_identical_weights(tmp_path, determinism
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--seed", "-1"], "train.seed` must be >= 0"),
+    (["--deterministic", "--seed", "-1"], "train.seed` must be >= 0"),
     (["--set", "deterministic=maybe"], "train.deterministic` must be of type bool"),
 ])
 def test_seed_and_deterministic_flags_are_validated(argv, message, capsys):
-    assert main(["train", "sentiment_bilstm", "--data", "sample", "--deterministic", *argv]) == 2
+    assert main(["train", "sentiment_bilstm", "--data", "sample", *argv]) == 2
     assert message in capsys.readouterr().err
