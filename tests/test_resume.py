@@ -133,3 +133,31 @@ def test_killed_and_interrupted_training_resumes_to_the_uninterrupted_result(tmp
     for mine, expected in zip(ours.model.get_weights(), theirs.model.get_weights(), strict=True):
         np.testing.assert_array_equal(mine, expected)
     assert ours.metrics["test_accuracy"] == theirs.metrics["test_accuracy"]
+
+
+def test_data_order_is_a_function_of_seed_and_epoch_and_preprocessing_stays_cached():
+    import tensorflow as tf
+
+    from rnnzoo import batching
+
+    calls = []
+
+    def preprocess(x):
+        calls.append(1)
+        return x
+
+    examples = (tf.data.Dataset.range(1, 50).map(lambda x: tf.py_function(preprocess, [x], tf.int64))
+                .map(lambda x: (tf.fill([x % 7 + 1], x), tf.constant(0))).cache())
+    epoch = batching.DataEpoch()
+    batches = batching.length_bucketed(examples, batch_size=4, max_length=10, bucket_width=2, shuffle=True, seed=1,
+                                       epoch=epoch.variable)
+
+    def order(e):
+        epoch.on_epoch_begin(e)
+        return [tuple(x.numpy()[:, 0]) for x, _ in batches]
+
+    first, second = order(0), order(1)
+    assert first != second, "each epoch has its own order"
+    assert order(0) == first and order(1) == second, "an epoch's order does not depend on what ran before"
+    assert sorted(v for batch in first for v in batch) == list(range(1, 50))
+    assert len(calls) == 49, "preprocessing ran once; later epochs read the cache"
