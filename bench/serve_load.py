@@ -113,6 +113,8 @@ def main() -> None:
     print(f"memory: RSS {rss_start:.0f} MB before the load, {rss.max():.0f} MB at most during it (sampled after "
           f"each request; process peak {peak_mb:.0f} MB, training included when it trained here); mean RSS first quarter {rss[:quarter].mean():.0f} MB, last quarter "
           f"{rss[-quarter:].mean():.0f} MB, growth {rss[-quarter:].mean() - rss[:quarter].mean():+.0f} MB")
+    tenths = [chunk.mean() for chunk in np.array_split(rss, min(10, len(rss)))]
+    print("mean RSS per tenth of the run (MB): " + " ".join(f"{value:.0f}" for value in tenths))
     for problem in sorted(set(failures))[:5]:
         print(f"failure: {problem}")
     scratch.cleanup()
