@@ -9,9 +9,32 @@ the padding invisible to the model; bucketing makes it cheap.
 
 from __future__ import annotations
 
+import keras
+import numpy as np
 import tensorflow as tf
 
 AUTOTUNE = tf.data.AUTOTUNE
+
+
+class DataEpoch(keras.callbacks.Callback):
+    """The epoch `fit` is in, for data pipelines: their order is a function of (seed, epoch) alone.
+
+    tf.data's own reshuffling draws a new order each time a dataset is
+    iterated, counting from the process start, so a run resumed at epoch 5
+    would see epoch 1's order again. Pipelines that read this epoch instead
+    give a resumed epoch exactly the batches an uninterrupted run gives it.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.variable = tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.variable.assign(epoch)
+
+    def rng(self, seed: int) -> np.random.Generator:
+        """A NumPy generator for the current epoch (for Python-generator pipelines)."""
+        return np.random.default_rng([seed, int(self.variable.numpy())])
 
 
 def _first_length(inputs, *_):
@@ -20,21 +43,37 @@ def _first_length(inputs, *_):
 
 
 def length_bucketed(ds: tf.data.Dataset, *, batch_size: int, max_length: int, bucket_width: int,
-                    shuffle: bool, seed: int, length_fn=_first_length) -> tf.data.Dataset:
-    """Right-padded batches of examples of similar length (ds yields unbatched variable-length examples)."""
-    if shuffle:
-        ds = ds.shuffle(buffer_size=100_000, seed=seed, reshuffle_each_iteration=True)
+                    shuffle: bool, seed: int, length_fn=_first_length,
+                    epoch: tf.Variable | None = None) -> tf.data.Dataset:
+    """Right-padded batches of examples of similar length (ds yields unbatched variable-length examples).
+
+    With `shuffle` and an `epoch` variable (`DataEpoch.variable`), each epoch's
+    order depends on (seed, epoch) only; without `epoch`, tf.data reshuffles
+    on every iteration.
+    """
     boundaries = list(range(bucket_width + 1, max_length + 1, bucket_width))
-    ds = ds.bucket_by_sequence_length(
-        element_length_func=length_fn,
-        bucket_boundaries=boundaries,
-        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-        drop_remainder=False,
-    )
-    if shuffle:
-        # Buckets fill at different rates; shuffling batches mixes lengths across an epoch.
-        ds = ds.shuffle(buffer_size=256, seed=seed, reshuffle_each_iteration=True)
-    return ds.prefetch(AUTOTUNE)
+
+    def one_epoch(epoch_value):
+        examples = ds
+        if shuffle:
+            # Mixed into the op seed: a different, reproducible order each epoch.
+            op_seed = seed if epoch_value is None else (seed % 2**31) * 100_003 + epoch_value
+            examples = examples.shuffle(buffer_size=100_000, seed=op_seed, reshuffle_each_iteration=True)
+        batches = examples.bucket_by_sequence_length(
+            element_length_func=length_fn,
+            bucket_boundaries=boundaries,
+            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            drop_remainder=False,
+        )
+        if shuffle:
+            # Buckets fill at different rates; shuffling batches mixes lengths across an epoch.
+            batches = batches.shuffle(buffer_size=256, seed=op_seed, reshuffle_each_iteration=True)
+        return batches
+
+    if not (shuffle and epoch is not None):
+        return one_epoch(None).prefetch(AUTOTUNE)
+    # flat_map runs `one_epoch` each time the dataset is iterated, so it reads the epoch fit is in.
+    return tf.data.Dataset.from_tensors(0).flat_map(lambda _: one_epoch(epoch)).prefetch(AUTOTUNE)
 
 
 def padded_to_length(ds: tf.data.Dataset, *, batch_size: int, max_length: int, shuffle: bool, seed: int):

@@ -45,8 +45,14 @@ def cmd_train(args) -> int:
         overrides.update(dataset="parallel", source_file=args.src or "", target_file=args.tgt or "")
     if args.mixed_precision:
         overrides["mixed_precision"] = True
-    run = train(args.name, data_dir=_data_dir(args), out_dir=args.out, epochs=args.epochs,
-                batch_size=args.batch_size, download=False if args.no_download else None, strategy=args.strategy,
+    # Flags and --set name the same fields; the flag wins (two keyword arguments would be a TypeError).
+    for key in ("epochs", "batch_size", "seed"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    if args.deterministic:
+        overrides["deterministic"] = True
+    run = train(args.name, data_dir=_data_dir(args), out_dir=args.out, download=False if args.no_download else None,
+                strategy=args.strategy,
                 # A progress bar in a terminal; one line per epoch in logs and pipes.
                 verbose="auto" if sys.stdout.isatty() else 2, **overrides)
     print(json.dumps({k: v for k, v in run.metrics.items() if k != "versions"}, indent=2))
@@ -139,6 +145,9 @@ def add_parsers(commands) -> None:
                    help="float16 compute on GPU (bfloat16 on CPU), float32 variables, head and loss")
     p.add_argument("--strategy", default="default", metavar="NAME",
                    help="default | mirrored (all local GPUs) | multi-worker (hosts in TF_CONFIG); TensorFlow backend")
+    p.add_argument("--seed", type=int, help="random seed of weights, dropout and data order (train.seed)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="deterministic TensorFlow kernels: the same seed gives bit-identical weights (train.deterministic)")
     p.set_defaults(run=cmd_train)
 
     p = commands.add_parser("evaluate", help="test-set loss and metrics of a run folder")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,8 @@ class TrainSpec:
     early_stopping_patience: int = _spec(0, low=0, help="epochs without validation improvement before stopping; 0 is off")
     monitor: str = _spec("val_loss", choices=("val_loss", "val_accuracy"), help="validation figure that picks the best epoch's weights")
     seed: int = _spec(1337, low=0)
+    deterministic: bool = _spec(False, help="TensorFlow's deterministic kernels (tf.config.experimental.enable_op_determinism): "
+                                            "the same seed gives bit-identical weights on the same machine; may be slower")
     stateful: bool = _spec(False, help="aligned language models: carry the recurrent state across consecutive windows "
                                        "(truncated BPTT: gradients stop at the window boundary)")
     mixed_precision: bool = _spec(False, help="compute in float16 on GPU, bfloat16 on CPU; variables, head and loss "
@@ -185,6 +188,8 @@ def _check_value(section: str, f: dataclasses.Field, value: Any) -> Any:
         ok = isinstance(value, str)
     if not ok:
         raise ConfigError(f"`{where}` must be of type {expected}. Received: {f.name}={value!r}")
+    if expected == "float" and not math.isfinite(value):  # NaN passes every range check below
+        raise ConfigError(f"`{where}` must be a finite number. Received: {f.name}={value!r}")
     choices = rule.get("choices")
     if choices is not None and value not in choices:
         raise ConfigError(

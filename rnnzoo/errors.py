@@ -6,8 +6,16 @@ was wrong and what was expected. The CLI turns them into exit status 2.
 """
 
 
+# Messages quote user input (keys, values, file contents); control characters in it are escaped
+# so that every message stays one line on a terminal.
+_ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(32), 127)}
+
+
 class RnnzooError(ValueError):
     """Bad input: a name, config value, file or argument rnnzoo cannot use."""
+
+    def __str__(self) -> str:
+        return super().__str__().translate(_ESCAPES)
 
 
 class ConfigError(RnnzooError):

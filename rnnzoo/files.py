@@ -14,6 +14,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+# mkstemp/mkdtemp create owner-only (0600/0700) entries; the renamed result gets the permissions a plain
+# open() or mkdir() would give it. The umask is read once, at import (os.umask can only be read by setting it).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *, suffix: str = "") -> Iterator[Path]:
@@ -23,6 +28,7 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = "") -> Iterator[Path]:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix, dir=path.parent)
     os.close(handle)
     temporary = Path(temporary)
+    os.chmod(temporary, 0o666 & ~_UMASK)
     try:
         yield temporary
         os.replace(temporary, path)
@@ -45,6 +51,7 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    os.chmod(temporary, 0o777 & ~_UMASK)
     try:
         yield temporary
         if path.exists():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,13 @@ class Run:
         path = self._file("model.keras")
         try:
             return keras.saving.load_model(path, safe_mode=True)
-        except (ValueError, OSError) as err:
-            raise RunFolderError(f"{path}: cannot be loaded ({str(err).splitlines()[0]})") from None
+        except (ValueError, OSError, TypeError, KeyError, zipfile.BadZipFile) as err:
+            if "arbitrary code execution" in str(err):  # Keras' safe_mode refusal (Lambda layers, pickled code)
+                raise RunFolderError(
+                    f"{path}: refused: it holds Python code (a Lambda layer or a serialized function), and rnnzoo "
+                    "loads models with safe_mode=True, so it never runs code from a model file") from None
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise RunFolderError(f"{path}: cannot be loaded ({reason})") from None
 
     @functools.cached_property
     def task(self):

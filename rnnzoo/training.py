@@ -27,6 +27,7 @@ from rnnzoo.builders.common import compile_model
 from rnnzoo.precision import precision_scope
 from rnnzoo.errors import RunFolderError
 from rnnzoo.registry import load_config
+from rnnzoo.resume import ResumeCheckpoint, read_state
 from rnnzoo.tasks import task_class
 
 
@@ -105,18 +106,6 @@ class AverageWeightsEachEpoch(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):  # the same when there is no validation split
         self.model.optimizer.finalize_variable_values(self.model.trainable_variables)
-
-
-class ChiefBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """Every worker restores from the same backup folder; only the chief writes it (the weights are identical)."""
-
-    def __init__(self, backup_dir: str, *, chief: bool):
-        super().__init__(backup_dir, delete_checkpoint=False)
-        self.chief = chief
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.chief:
-            super().on_epoch_end(epoch, logs)
 
 
 def shard_by_data(dataset):
@@ -243,6 +232,23 @@ def start_head_at_prior(model, target_counts) -> None:
     head.bias.assign(np.log(counts / counts.sum()).astype(head.bias.dtype))
 
 
+def save_interrupted(run_dir: Path, model, task, cfg) -> None:
+    """Ctrl-C: model.keras gets the last completed epoch's weights; checkpoints/ resumes the run.
+
+    The epoch in progress is dropped (it would be trained again on resume).
+    A second Ctrl-C during this save leaves the old model.keras whole (atomic write).
+    """
+    state = read_state(run_dir / "checkpoints")
+    if state is None:
+        print(f"rnnzoo: interrupted before the first epoch ended; nothing to save in {run_dir}", file=sys.stderr)
+        return
+    model.load_weights(run_dir / "checkpoints" / state["weights"])
+    with files.atomic_path(run_dir / "model.keras") as temporary:
+        task.trained_model(model, cfg).save(temporary)
+    print(f"rnnzoo: interrupted; saved epoch {state['epoch']} of {cfg.train.epochs} to {run_dir / 'model.keras'}. "
+          f"Run the same command (--out {run_dir}) to resume.", file=sys.stderr)
+
+
 def default_run_dir(name: str) -> Path:
     return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
@@ -276,6 +282,10 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     recipe = task_class(cfg)
     distributed = distribute.make_strategy(strategy)  # before any other TensorFlow op, as multi-worker requires
     keras.utils.set_random_seed(cfg.train.seed)
+    if cfg.train.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()  # process-wide; there is no public way back
     chief = distribute.is_chief() if strategy == "multi-worker" else True
     backup_dir = (Path(out_dir) if out_dir is not None else default_run_dir(cfg.name)) / "checkpoints"
     run_dir = backup_dir.parent if chief else backup_dir.parent / f"worker-{distribute.read_tf_config()['task']['index']}"
@@ -309,29 +319,35 @@ def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief
     compile_model(model, cfg, total_steps=steps_per_epoch * cfg.train.epochs)
 
     throughput = Throughput(prepared.num_train)
-    fit_callbacks = [
-        throughput,
-        ChiefBackupAndRestore(str(backup_dir), chief=chief),
-        RunFolderLogger(run_dir),
-    ]
+    fit_callbacks = [throughput, task.data_epoch, RunFolderLogger(run_dir)]
+    early_stopping = None
     if prepared.validation is not None:
         patience = cfg.train.early_stopping_patience or cfg.train.epochs
-        fit_callbacks.append(keras.callbacks.EarlyStopping(
+        early_stopping = keras.callbacks.EarlyStopping(
             monitor=cfg.train.monitor, mode="min" if cfg.train.monitor.endswith("loss") else "max",
-            patience=patience, restore_best_weights=True, verbose=1))
+            patience=patience, restore_best_weights=True, verbose=1)
+        fit_callbacks.append(early_stopping)
     checkpoints = None
     if test_checkpoints_per_epoch > 0 and prepared.test_sample is not None:
         checkpoints = TestCheckpoints(prepared.test_sample, math.ceil(steps_per_epoch / test_checkpoints_per_epoch))
         fit_callbacks.insert(0, checkpoints)
     if cfg.train.ema_momentum > 0:
         fit_callbacks.insert(0, AverageWeightsEachEpoch())
-    fit_callbacks += task.fit_callbacks() + list(callbacks)
+    # Last: its end-of-epoch save includes what the other callbacks did (history, early stopping).
+    # Every worker restores from the chief's checkpoints; only the chief writes them (the weights are identical).
+    resume = ResumeCheckpoint(backup_dir, early_stopping, write=chief)
+    fit_callbacks += task.fit_callbacks() + list(callbacks) + [resume]
 
     # Length-bucketed pipelines have no known length, so Keras warns at the end of the first epoch.
     warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
     started = time.perf_counter()
-    history = model.fit(prepared.train, validation_data=prepared.validation, epochs=cfg.train.epochs,
-                        callbacks=fit_callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
+    try:
+        model.fit(prepared.train, validation_data=prepared.validation, epochs=cfg.train.epochs,
+                  callbacks=fit_callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
+    except KeyboardInterrupt:
+        if chief:
+            save_interrupted(run_dir, model, task, cfg)
+        raise
     wall_seconds = time.perf_counter() - started
     model = task.trained_model(model, cfg)
 
@@ -341,7 +357,7 @@ def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief
     train_seconds = sum(throughput.seconds)
     metrics = {
         **{f"test_{k}": float(v) for k, v in test.items()},
-        "epochs_run": len(history.epoch),
+        "epochs_run": len(read_history(run_dir / "history.csv")),  # resumed runs count every epoch
         "samples_per_second": (prepared.num_train * len(throughput.seconds) / train_seconds) if train_seconds else None,
         "train_seconds": train_seconds,
         "wall_seconds": wall_seconds,

@@ -22,3 +22,14 @@ def _seed():
 
     keras.utils.set_random_seed(0)
     yield
+
+
+@pytest.fixture(scope="session")
+def tiny_sentiment_run(tmp_path_factory):
+    """One tiny sentiment run folder (1 epoch on a tiny IMDB-layout set), shared by the robustness tests."""
+    import rnnzoo
+    from imdb_fixtures import write_acl_imdb
+
+    root = tmp_path_factory.mktemp("tiny_sentiment")
+    return rnnzoo.train("sentiment_bilstm", data_dir=write_acl_imdb(root), out_dir=root / "run", epochs=1, verbose=0,
+                        units=4, embedding_dim=4, num_layers=1, batch_size=8, max_length=12, vocab_size=100)

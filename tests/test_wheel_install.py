@@ -7,12 +7,15 @@ cannot leak in. The test checks where `rnnzoo` was imported from.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
 import venv
 import zipfile
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,6 +34,11 @@ def test_wheel_ships_configs_and_works_outside_the_checkout(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         wheel_packages = {Path(n).parent.as_posix() for n in archive.namelist() if n.endswith("__init__.py")}
     assert source_packages <= wheel_packages, f"packages missing from the wheel: {sorted(source_packages - wheel_packages)}"
+    check_installed(wheel, tmp_path)
+
+
+def check_installed(wheel: Path, tmp_path: Path, *, quickstart: bool = True) -> None:
+    """Installs `wheel` alone into a fresh venv and runs the zoo, the CLI and the quickstart from another folder."""
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
@@ -52,3 +60,28 @@ def test_wheel_ships_configs_and_works_outside_the_checkout(tmp_path):
     assert int(result.stdout.strip()) >= 10
     listing = run([str(env_dir / "bin" / "rnnzoo"), "list"], cwd=elsewhere, env=env)
     assert "sentiment_bilstm" in listing.stdout
+    info = run([str(env_dir / "bin" / "rnnzoo"), "info", "sentiment_bilstm"], cwd=elsewhere, env=env)
+    assert "many_to_one" in info.stdout and "parameters:" in info.stdout
+    if quickstart:  # the README's first example, on tiny settings, against the installed package and its sample
+        shutil.copy(REPO / "examples" / "quickstart.py", elsewhere)
+        tiny = ["--set", "units=4", "--set", "embedding_dim=4", "--set", "num_layers=1", "--set", "max_length=16",
+                "--set", "vocab_size=200"]
+        result = run([str(python), "quickstart.py", "--epochs", "1", "--out", "runs/quickstart", *tiny],
+                     cwd=elsewhere, env=env)
+        assert "test accuracy on the sample" in result.stdout and "exported to" in result.stdout
+        assert (elsewhere / "runs" / "quickstart" / "savedmodel" / "saved_model.pb").exists()
+
+
+@pytest.mark.slow
+def test_python_m_build_makes_an_sdist_and_wheel_that_install_and_run(tmp_path):
+    """`python -m build` (no isolation: offline) makes both; a wheel built from the sdist alone works installed."""
+    dist = tmp_path / "dist"
+    run([sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", "--outdir", str(dist), str(REPO)])
+    (sdist,) = dist.glob("rnnzoo-*.tar.gz")
+    (wheel,) = dist.glob("rnnzoo-*.whl")
+    from_sdist = tmp_path / "from_sdist"
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(from_sdist), str(sdist)])
+    (rebuilt,) = from_sdist.glob("rnnzoo-*.whl")
+    with zipfile.ZipFile(wheel) as a, zipfile.ZipFile(rebuilt) as b:
+        assert sorted(a.namelist()) == sorted(b.namelist()), "the sdist lacks files the wheel has"
+    check_installed(rebuilt, tmp_path, quickstart=False)

@@ -39,7 +39,11 @@ class Task(abc.ABC):
     state_file = "preprocessing.json"
 
     def __init__(self, cfg: Config):
+        from rnnzoo.batching import DataEpoch
+
         self.cfg = cfg
+        # Training pipelines read the epoch from here, so a resumed run sees the same data order.
+        self.data_epoch = DataEpoch()
 
     @abc.abstractmethod
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
@@ -130,7 +134,7 @@ def read_state(run_dir: Path, state_file: str, what: str, build):
 
 
 def check_texts(inputs) -> list[str]:
-    """A non-empty list of strings (bytes are decoded, invalid UTF-8 replaced)."""
+    """A non-empty list of strings (bytes are decoded, invalid UTF-8 and lone surrogates replaced)."""
     if isinstance(inputs, (str, bytes)):
         inputs = [inputs]
     texts = []
@@ -139,7 +143,8 @@ def check_texts(inputs) -> list[str]:
             item = item.decode("utf-8", errors="replace")
         if not isinstance(item, str):
             raise DataError(f"Inputs must be strings. Received: inputs[{index}]={item!r} of type {type(item).__name__}")
-        texts.append(item)
+        # A lone surrogate ("\ud800", e.g. from a JSON escape) is not UTF-8; TensorFlow cannot encode it.
+        texts.append(item.encode("utf-8", errors="replace").decode("utf-8"))
     if not texts:
         raise DataError("No inputs to predict: pass at least one text.")
     return texts

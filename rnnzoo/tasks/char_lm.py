@@ -125,7 +125,6 @@ class CharLanguageModelTask(Task):
     def __init__(self, cfg: Config, vocabulary: CharVocabulary | None = None):
         super().__init__(cfg)
         self.vocabulary = vocabulary
-        self.rng = np.random.default_rng(cfg.train.seed)
 
     # ---- data -------------------------------------------------------------------------------------
 
@@ -153,7 +152,8 @@ class CharLanguageModelTask(Task):
             num_batches = ((len(ids) - T) // B) // T
 
             def epoch():
-                inputs, targets = streams(ids, T, B, int(self.rng.integers(0, T)))  # >= num_batches windows
+                rng = self.data_epoch.rng(self.cfg.train.seed)  # order by (seed, epoch): resumable
+                inputs, targets = streams(ids, T, B, int(rng.integers(0, T)))  # >= num_batches windows
                 for k in range(num_batches):
                     yield inputs[k], targets[k]
             count = num_batches * B
@@ -165,8 +165,9 @@ class CharLanguageModelTask(Task):
             num_batches = math.ceil(count / B)
 
             def epoch():
-                inputs, targets = windows(ids, T, int(self.rng.integers(0, T)), count)
-                order = self.rng.permutation(count)
+                rng = self.data_epoch.rng(self.cfg.train.seed)  # order by (seed, epoch): resumable
+                inputs, targets = windows(ids, T, int(rng.integers(0, T)), count)
+                order = rng.permutation(count)
                 for start in range(0, count, B):
                     chosen = order[start:start + B]
                     yield inputs[chosen], targets[chosen]

@@ -80,7 +80,7 @@ class Seq2SeqTask(DecodingTask):
         ds = ds.map(lambda x, y: ({k: tf.cast(v, tf.int32) for k, v in x.items()}, tf.cast(y, tf.int32))).cache()
         return batching.length_bucketed(ds, batch_size=self.cfg.train.batch_size, max_length=self.cfg.data.max_length,
                                         bucket_width=self.cfg.data.bucket_width, shuffle=shuffle,
-                                        seed=self.cfg.train.seed)
+                                        seed=self.cfg.train.seed, epoch=self.data_epoch.variable)
 
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
         m, d = self.cfg.model, self.cfg.data

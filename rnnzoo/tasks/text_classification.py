@@ -57,7 +57,7 @@ class TextClassificationTask(Task):
     def _batches(self, texts: list[str], labels: np.ndarray, *, shuffle: bool):
         return batching.length_bucketed(self.ids_dataset(texts, labels), batch_size=self.cfg.train.batch_size,
                                         max_length=self.cfg.data.max_length, bucket_width=self.cfg.data.bucket_width,
-                                        shuffle=shuffle, seed=self.cfg.train.seed)
+                                        shuffle=shuffle, seed=self.cfg.train.seed, epoch=self.data_epoch.variable)
 
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
         train_texts, train_labels, origin = self._examples("train", data_dir, download)

@@ -1,0 +1,163 @@
+"""Interrupted training loses nothing: a real `rnnzoo train` process is killed, interrupted, and resumed.
+
+One reference run trains 3 epochs uninterrupted. A second run in another
+folder is SIGKILLed once its first epoch is checkpointed (so during epoch 2),
+restarted, stopped with SIGINT (Ctrl-C) once epoch 2 is checkpointed,
+restarted again, and finishes. Its history and final weights must equal the
+reference's exactly: on CPU every kernel here is deterministic run to run, and
+the resume restores weights, optimizer, dropout generator states, early-stopping
+state and the (seed, epoch) data order, so no tolerance is needed.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import rnnzoo
+from imdb_fixtures import write_acl_imdb
+from rnnzoo.resume import read_state
+
+TRAIN = ["sentiment_bilstm", "--epochs", "3", "--batch-size", "4", "--seed", "7",
+         "--set", "units=4", "--set", "embedding_dim=4", "--set", "num_layers=1", "--set", "max_length=16",
+         "--set", "vocab_size=100", "--set", "validation_fraction=0.1"]  # keeps the recipe's dropout 0.4
+TIMES = ("train_seconds", "samples_per_second")
+
+
+def start(data: Path, out: Path) -> subprocess.Popen:
+    # SIGINT is set back to its default: a test runner started in the background may ignore it,
+    # and Python only turns SIGINT into KeyboardInterrupt when it is not ignored.
+    return subprocess.Popen(
+        [sys.executable, "-m", "rnnzoo.cli", "train", *TRAIN, "--data-dir", str(data), "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def finish(process: subprocess.Popen, expected_status: int = 0) -> str:
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == expected_status, f"exit {process.returncode}:\n{out}\n{err}"
+    return err
+
+
+def interrupt_after_epoch(process: subprocess.Popen, out: Path, epoch: int, sig: int) -> int:
+    """Sends `sig` as soon as `epoch` is checkpointed (the next epoch is then training); returns the saved epoch."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        state = read_state(out / "checkpoints")
+        if state is not None and state["epoch"] >= epoch:
+            process.send_signal(sig)
+            return state["epoch"]
+        assert process.poll() is None, f"training ended before epoch {epoch}: {process.communicate()}"
+        time.sleep(0.02)
+    raise AssertionError(f"epoch {epoch} never finished")
+
+
+def losses(run) -> list[dict]:
+    return [{k: v for k, v in row.items() if k not in TIMES} for row in run.history]
+
+
+class CrashMidEpoch(Exception):
+    pass
+
+
+class Crash(keras.callbacks.Callback):
+    """Fails in the middle of an epoch, where a killed process would stop."""
+
+    def __init__(self, epoch: int, batch: int):
+        super().__init__()
+        self.at = (epoch, batch)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            raise CrashMidEpoch
+
+
+TINY = dict(units=4, embedding_dim=4, num_layers=1, max_length=16, vocab_size=100, validation_fraction=0.1,
+            batch_size=4, epochs=2, seed=7)
+
+
+def test_training_that_failed_mid_epoch_resumes_to_the_uninterrupted_weights(tmp_path):
+    """In-process and fast: fit fails in epoch 2; the same call again finishes; weights equal a clean run's."""
+    data = write_acl_imdb(tmp_path)
+    clean = rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=tmp_path / "clean", verbose=0, **TINY)
+    with pytest.raises(CrashMidEpoch):
+        rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=tmp_path / "resumed", verbose=0,
+                     callbacks=[Crash(epoch=1, batch=3)], **TINY)
+    assert read_state(tmp_path / "resumed" / "checkpoints")["epoch"] == 1
+    resumed = rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=tmp_path / "resumed", verbose=0, **TINY)
+    assert [row["epoch"] for row in resumed.history] == [1, 2]
+    assert losses(resumed) == losses(clean)
+    for mine, expected in zip(resumed.model.get_weights(), clean.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, expected)
+
+
+@pytest.mark.slow
+def test_killed_and_interrupted_training_resumes_to_the_uninterrupted_result(tmp_path):
+    data = write_acl_imdb(tmp_path, copies=20)  # 216 training reviews: 54 steps an epoch
+    reference = start(data, tmp_path / "reference")
+
+    resumed = tmp_path / "resumed"
+    victim = start(data, resumed)
+    killed_at = interrupt_after_epoch(victim, resumed, 1, signal.SIGKILL)
+    victim.wait(timeout=60)
+    assert victim.returncode == -signal.SIGKILL
+    assert killed_at < 3, "the kill came after training ended"
+    assert [row["epoch"] for row in rnnzoo.load_run(resumed).history] == list(range(1, killed_at + 1))
+
+    victim = start(data, resumed)
+    stopped_at = interrupt_after_epoch(victim, resumed, killed_at + 1, signal.SIGINT)
+    err = finish(victim, expected_status=130)
+    assert "Traceback" not in err and "rnnzoo: interrupted" in err, err
+    assert f"saved epoch {stopped_at} of 3" in err, err
+    # Ctrl-C saved a loadable model of the last completed epoch and left no temporary file behind.
+    assert not [p for p in resumed.rglob(".*")], list(resumed.rglob(".*"))
+    assert rnnzoo.load_run(resumed).model.count_params() > 0
+    assert not (resumed / "metrics.json").exists()
+
+    finish(start(data, resumed))
+    finish(reference)
+    ours, theirs = rnnzoo.load_run(resumed), rnnzoo.load_run(tmp_path / "reference")
+    assert [row["epoch"] for row in ours.history] == [1, 2, 3], "an epoch was trained twice or skipped"
+    assert losses(ours) == losses(theirs)
+    assert ours.metrics["epochs_run"] == 3
+    for mine, expected in zip(ours.model.get_weights(), theirs.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, expected)
+    assert ours.metrics["test_accuracy"] == theirs.metrics["test_accuracy"]
+
+
+def test_data_order_is_a_function_of_seed_and_epoch_and_preprocessing_stays_cached():
+    import tensorflow as tf
+
+    from rnnzoo import batching
+
+    calls = []
+
+    def preprocess(x):
+        calls.append(1)
+        return x
+
+    examples = (tf.data.Dataset.range(1, 50).map(lambda x: tf.py_function(preprocess, [x], tf.int64))
+                .map(lambda x: (tf.fill([x % 7 + 1], x), tf.constant(0))).cache())
+    epoch = batching.DataEpoch()
+    batches = batching.length_bucketed(examples, batch_size=4, max_length=10, bucket_width=2, shuffle=True, seed=1,
+                                       epoch=epoch.variable)
+
+    def order(e):
+        epoch.on_epoch_begin(e)
+        return [tuple(x.numpy()[:, 0]) for x, _ in batches]
+
+    first, second = order(0), order(1)
+    assert first != second, "each epoch has its own order"
+    assert order(0) == first and order(1) == second, "an epoch's order does not depend on what ran before"
+    assert sorted(v for batch in first for v in batch) == list(range(1, 50))
+    assert len(calls) == 49, "preprocessing ran once; later epochs read the cache"
