@@ -128,7 +128,7 @@ class TaggingTask(Task):
             examples, output_signature=(self._signature(), tf.TensorSpec((None,), tf.int32))).cache()
         return batching.length_bucketed(ds, batch_size=self.cfg.train.batch_size, max_length=limit,
                                         bucket_width=self.cfg.data.bucket_width, shuffle=shuffle,
-                                        seed=self.cfg.train.seed)
+                                        seed=self.cfg.train.seed, epoch=self.data_epoch.variable)
 
     # ---- data -----------------------------------------------------------------------------------
 
