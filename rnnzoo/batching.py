@@ -56,9 +56,8 @@ def length_bucketed(ds: tf.data.Dataset, *, batch_size: int, max_length: int, bu
     def one_epoch(epoch_value):
         examples = ds
         if shuffle:
-            # Mixed into the op seed: a different, reproducible order each epoch.
-            op_seed = seed if epoch_value is None else (seed % 2**31) * 100_003 + epoch_value
-            examples = examples.shuffle(buffer_size=100_000, seed=op_seed, reshuffle_each_iteration=True)
+            examples = permuted(examples, seed, epoch_value) if epoch_value is not None else \
+                examples.shuffle(buffer_size=100_000, seed=seed, reshuffle_each_iteration=True)
         batches = examples.bucket_by_sequence_length(
             element_length_func=length_fn,
             bucket_boundaries=boundaries,
@@ -66,14 +65,41 @@ def length_bucketed(ds: tf.data.Dataset, *, batch_size: int, max_length: int, bu
             drop_remainder=False,
         )
         if shuffle:
-            # Buckets fill at different rates; shuffling batches mixes lengths across an epoch.
-            batches = batches.shuffle(buffer_size=256, seed=op_seed, reshuffle_each_iteration=True)
+            # Buckets fill at different rates; shuffling batches mixes lengths across an epoch. Inside
+            # flat_map this dataset is made anew each epoch, so a fixed seed still follows the epoch's order.
+            batches = batches.shuffle(buffer_size=256, seed=seed, reshuffle_each_iteration=True)
         return batches
 
     if not (shuffle and epoch is not None):
         return one_epoch(None).prefetch(AUTOTUNE)
     # flat_map runs `one_epoch` each time the dataset is iterated, so it reads the epoch fit is in.
     return tf.data.Dataset.from_tensors(0).flat_map(lambda _: one_epoch(epoch)).prefetch(AUTOTUNE)
+
+
+def permuted(ds: tf.data.Dataset, seed: int, epoch) -> tf.data.Dataset:
+    """All of `ds` in a random order that is a function of (seed, epoch) alone (`epoch` may be a tensor).
+
+    A stateless permutation, not `Dataset.shuffle(seed=tensor)`: TensorFlow's
+    seed handling tests a tensor seed as a Python bool when the global seed is
+    0 (`--seed 0`) and fails. The examples are counted, then gathered in one
+    ragged batch, which holds no more than the cache before it.
+    """
+    def reorder(*parts):  # tf.data passes a tuple element's parts as separate arguments
+        batch = parts if len(parts) > 1 else parts[0]
+        first = tf.nest.flatten(batch)[0]
+        count = first.nrows() if isinstance(first, tf.RaggedTensor) else tf.shape(first)[0]
+        key = tf.stack([tf.constant(seed % 2**62, tf.int64), tf.cast(epoch, tf.int64)])
+        order = tf.random.experimental.stateless_shuffle(tf.range(count), seed=key)
+        return tf.nest.map_structure(lambda t: tf.gather(t, order), batch)
+
+    def to_dense(t):  # rows of rank >= 2 (a word's characters) come back ragged; rank 1 as rank-0-ragged specs
+        return t.to_tensor() if isinstance(t, tf.RaggedTensor) and t.ragged_rank > 0 else tf.cast(t, t.dtype)
+
+    def dense(*parts):
+        return tf.nest.map_structure(to_dense, parts if len(parts) > 1 else parts[0])
+
+    count = ds.reduce(tf.constant(0, tf.int64), lambda n, *_: n + 1)  # one pass over the (cached) examples
+    return ds.ragged_batch(count).map(reorder).unbatch().map(dense)
 
 
 def padded_to_length(ds: tf.data.Dataset, *, batch_size: int, max_length: int, shuffle: bool, seed: int):
