@@ -3,7 +3,6 @@
 import json
 
 import keras
-import pytest
 
 import rnnzoo
 from rnnzoo.cli import main

@@ -21,7 +21,7 @@ import rnnzoo
 from rnnzoo import datasets
 from rnnzoo.cli import parse_set_values
 from rnnzoo.commands import read_inputs
-from rnnzoo.config import FIELD_SECTION, read_toml
+from rnnzoo.config import FIELD_SECTION
 from rnnzoo.errors import ConfigError, DataError, RnnzooError
 
 SCALE = int(os.environ.get("FUZZ_EXAMPLES", "1"))
