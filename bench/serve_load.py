@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=256)
     parser.add_argument("--max-words", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--progress-every", type=int, default=500, help="print a progress line every N requests")
     args = parser.parse_args()
 
     scratch = tempfile.TemporaryDirectory(prefix="serve_load_")
@@ -93,9 +94,12 @@ def main() -> None:
                 records.append((time.perf_counter(), latency, batch, rss_mb()))
                 if problem:
                     failures.append(problem)
+                if len(records) % args.progress_every == 0:  # a long run shows where it is and whether RSS climbs
+                    print(f"  {len(records):,} requests, {time.perf_counter() - started_all:.0f} s, "
+                          f"RSS {records[-1][3]:.0f} MB, failed {len(failures)}", file=sys.stderr, flush=True)
 
     rss_start = rss_mb()
-    started = time.perf_counter()
+    started = started_all = time.perf_counter()
     with ThreadPoolExecutor(args.threads) as pool:
         list(pool.map(worker, range(args.threads)))
     wall = time.perf_counter() - started
