@@ -5,8 +5,9 @@
   GPU: every logical CPU device, which is how the tests run it).
 - `multi-worker`: `tf.distribute.MultiWorkerMirroredStrategy`; each host runs
   the same `rnnzoo train` command with its own `TF_CONFIG`. Keras 3.15's
-  `fit` cannot run it across more than one worker (see `make_strategy`), so
-  with that Keras it refuses clearly; one worker runs.
+  `fit` fails across more than one worker (two defects in its TensorFlow
+  trainer, tensorflow/tensorflow#72388); `fix_keras_multi_worker_fit` works
+  around both for those releases (see there).
 
 The batch size in the config is the global batch: Keras splits each batch
 across the replicas and shards the input by data across workers, so every
@@ -86,18 +87,73 @@ def make_strategy(name: str):
     config = read_tf_config()
     hosts = sum(len(config["cluster"].get(kind, [])) for kind in ("chief", "worker"))
     if hosts > 1 and _keras_version() <= KERAS_WITHOUT_MULTI_WORKER_FIT:
-        # Two bugs in Keras' TensorFlow trainer, seen here with 2 workers on 127.0.0.1: fit() reduces its
-        # first batch across workers (ValueError converting PerReplica), and reduce_per_replica averages
-        # scalar logs over axis 0 ("Invalid reduction dimension 0"); tensorflow/tensorflow#72388.
-        raise ConfigError(
-            f"--strategy multi-worker: Keras {keras.__version__}'s model.fit cannot train across {hosts} workers "
-            "with tf.distribute (tensorflow/tensorflow#72388: metrics are reduced over an axis scalars lack). "
-            "Use --strategy mirrored on one host, or a Keras release that fixes it."
-        )
+        fix_keras_multi_worker_fit()
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
-KERAS_WITHOUT_MULTI_WORKER_FIT = (3, 15)  # the newest Keras seen failing; tests/test_distribute.py re-checks it
+def fix_keras_multi_worker_fit() -> None:
+    """Works around the two defects that stop Keras 3.15's `fit` across several workers.
+
+    Seen here with two workers on 127.0.0.1 (tensorflow/tensorflow#72388):
+    1. before the first step, `fit` averages a whole input batch across workers
+       only to learn its shapes (`TensorFlowTrainer._maybe_symbolic_build`),
+       which fails on the PerReplica batch; the local replica's batch has the
+       same shapes, so it is used instead;
+    2. the step's scalar logs are averaged across workers over axis 0
+       (`reduce_per_replica`), which scalars lack ("Invalid reduction dimension
+       0"); they are averaged over the replicas alone.
+    Nothing else changes: gradients are still all-reduced by the strategy.
+    Applied once, only with multi-worker and only for Keras releases up to
+    KERAS_WITHOUT_MULTI_WORKER_FIT; a Keras without these internals gets a
+    one-line ConfigError instead of a crash mid-start.
+    """
+    import tensorflow as tf
+
+    try:
+        from keras.src import tree
+        from keras.src.backend.tensorflow import trainer as tf_trainer
+
+        keras_build = tf_trainer.TensorFlowTrainer._maybe_symbolic_build
+        keras_reduce = tf_trainer.reduce_per_replica
+        is_multi_worker = tf_trainer._collective_all_reduce_multi_worker
+    except (ImportError, AttributeError) as err:
+        import keras
+
+        raise ConfigError(f"--strategy multi-worker: Keras {keras.__version__}'s model.fit cannot train across "
+                          f"workers (tensorflow/tensorflow#72388) and rnnzoo's workaround does not apply to it "
+                          f"({err}). Use --strategy mirrored on one host.") from None
+    if getattr(keras_reduce, "rnnzoo_fixed", False):
+        return
+
+    def local(strategy, value):
+        if isinstance(value, tf.distribute.DistributedValues):
+            return strategy.experimental_local_results(value)[0]
+        return value
+
+    def maybe_symbolic_build(self, iterator=None, data_batch=None):
+        strategy = self._distribute_strategy
+        if iterator is not None and strategy is not None and is_multi_worker(strategy):
+            for _, _, batches in iterator:
+                data_batch = tree.map_structure(lambda value: local(strategy, value), next(batches))
+                break
+            iterator = None
+        return keras_build(self, iterator=iterator, data_batch=data_batch)
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and is_multi_worker(strategy):
+            def mean(value):
+                scalar = local(strategy, value).shape.rank == 0
+                return strategy.reduce("MEAN", value, axis=None if scalar else 0)
+
+            return tree.map_structure(mean, values)
+        return keras_reduce(values, strategy, reduction)
+
+    reduce_per_replica.rnnzoo_fixed = True
+    tf_trainer.TensorFlowTrainer._maybe_symbolic_build = maybe_symbolic_build
+    tf_trainer.reduce_per_replica = reduce_per_replica
+
+
+KERAS_WITHOUT_MULTI_WORKER_FIT = (3, 15)  # the newest Keras seen failing without the fix above
 
 
 def _keras_version() -> tuple[int, int]:

@@ -17,6 +17,7 @@ moment leaves `state.json` pointing at a complete weights file.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,11 @@ class ResumeCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.write:
+            # Under MultiWorkerMirroredStrategy saving reads variables with collective ops, so every
+            # worker must save at the same points as the chief, or their collectives fall out of step.
+            with tempfile.TemporaryDirectory(prefix="rnnzoo-worker-") as scratch:
+                self.model.save_weights(Path(scratch) / "discarded.weights.h5")
+            [v.numpy() for v in seed_generator_states(self.model)]  # the same reads as the chief's
             return
         previous = read_state(self.folder) or {}
         weights = f"epoch-{epoch + 1:04d}.weights.h5"

@@ -74,11 +74,30 @@ def test_chief_is_worker_zero_unless_a_chief_is_named(monkeypatch):
     assert not distribute.is_chief()
 
 
-def test_multi_worker_across_hosts_refuses_clearly_where_keras_fit_cannot(monkeypatch):
+def test_multi_worker_fix_is_applied_once(monkeypatch):
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    # What the fix replaces is put back after the test.
+    monkeypatch.setattr(tf_trainer, "reduce_per_replica", tf_trainer.reduce_per_replica)
+    monkeypatch.setattr(tf_trainer.TensorFlowTrainer, "_maybe_symbolic_build",
+                        tf_trainer.TensorFlowTrainer._maybe_symbolic_build)
+    keras_reduce = tf_trainer.reduce_per_replica
+    distribute.fix_keras_multi_worker_fit()
+    fixed = tf_trainer.reduce_per_replica
+    assert fixed is not keras_reduce and fixed.rnnzoo_fixed
+    distribute.fix_keras_multi_worker_fit()
+    assert tf_trainer.reduce_per_replica is fixed  # not wrapped twice
+    assert fixed({"loss": 1.5}, None, "auto") == {"loss": 1.5}  # off multi-worker: Keras' own reduction
+
+
+def test_a_keras_that_fits_across_workers_is_left_alone(monkeypatch):
+    import tensorflow as tf
+
     monkeypatch.setenv("TF_CONFIG", tf_config([1, 2], 0))
-    monkeypatch.setattr(distribute, "_keras_version", lambda: distribute.KERAS_WITHOUT_MULTI_WORKER_FIT)
-    with pytest.raises(rnnzoo.ConfigError, match="cannot train across 2 workers"):
-        distribute.make_strategy("multi-worker")
+    monkeypatch.setattr(distribute, "_keras_version", lambda: (3, 16))
+    monkeypatch.setattr(distribute, "fix_keras_multi_worker_fit", lambda: pytest.fail("patched a Keras that needs no fix"))
+    monkeypatch.setattr(tf.distribute, "MultiWorkerMirroredStrategy", lambda: "strategy")
+    assert distribute.make_strategy("multi-worker") == "strategy"
 
 
 # ---- MirroredStrategy over two logical CPU devices -----------------------------------------------------------
@@ -138,18 +157,12 @@ def test_mirrored_two_devices_matches_one_device_and_resumes(tmp_path):
 WORKER = """
     import json, sys
     import rnnzoo
-    from rnnzoo import distribute
-    distribute.KERAS_WITHOUT_MULTI_WORKER_FIT = (0, 0)  # run it for real even where rnnzoo would refuse
     run = rnnzoo.train("char_lstm", data_dir=sys.argv[1], out_dir=sys.argv[2], epochs=2, verbose=0,
                        strategy="multi-worker", **json.loads(sys.argv[3]))
     print(json.dumps({"dir": str(run.dir)}))
 """
 
 
-KERAS_MULTI_WORKER_BUG = ("Attempt to convert a value (PerReplica", "Invalid reduction dimension 0 for input with 0 dimensions")
-
-
-@pytest.mark.slow
 def test_two_workers_train_and_agree_on_the_weights(tmp_path):
     (tmp_path / "text.txt").write_text(CORPUS, encoding="utf-8")
     ports = free_ports(2)
@@ -166,9 +179,6 @@ def test_two_workers_train_and_agree_on_the_weights(tmp_path):
             if worker.poll() is None:
                 worker.kill()
     for worker, (_, stderr) in zip(workers, outputs):
-        if worker.returncode != 0 and any(message in stderr for message in KERAS_MULTI_WORKER_BUG):
-            pytest.xfail("Keras' fit() cannot reduce across workers (tensorflow/tensorflow#72388); when this "
-                         "test passes, raise distribute.KERAS_WITHOUT_MULTI_WORKER_FIT's bound")
         assert worker.returncode == 0, stderr[-2000:]
     chief, other = (rnnzoo.load_run(tmp_path / "run"), rnnzoo.load_run(tmp_path / "run" / "worker-1"))
     assert (tmp_path / "run" / "checkpoints").is_dir() and not (tmp_path / "run" / "worker-1" / "checkpoints").exists()
