@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test clean
+.PHONY: demo test test-torch clean
 
 $(BIN)/rnnzoo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,5 +21,22 @@ demo: $(BIN)/rnnzoo
 test: $(BIN)/rnnzoo
 	$(BIN)/python -m pytest -q
 
+# The builder tests again under KERAS_BACKEND=torch, in a venv without TensorFlow: every named model
+# must build, train and predict there, and rnnzoo's right-padded LSTM/GRU path must match Keras' masked loop.
+TORCH_VENV ?= .venv-torch
+TORCH_SPEC ?= torch==2.13.0
+BACKEND_TESTS := tests/test_backends.py tests/test_padded_fast_path.py tests/test_golden.py tests/test_masking.py \
+	tests/test_zoo_models.py tests/test_config.py
+
+$(TORCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(TORCH_VENV)/bin/python -m pip install -q "$(TORCH_SPEC)" "keras>=3.3" numpy "pytest>=7" "hypothesis>=6"
+	$(TORCH_VENV)/bin/python -m pip install -q --no-deps -e .
+	touch $@
+
+test-torch: $(TORCH_VENV)/.installed
+	KERAS_BACKEND=torch $(TORCH_VENV)/bin/python -m pytest -q $(BACKEND_TESTS)
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) $(TORCH_VENV) build dist *.egg-info

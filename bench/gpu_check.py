@@ -15,8 +15,10 @@ point (`torch._cudnn_rnn`) is counted by a `TorchDispatchMode` during one
 timed step; under JAX, the compiled train step's HLO is searched for the cuDNN
 RNN custom call (TensorFlow is not probed: `rnnzoo doctor NAME` tells its
 eligibility). The batches' sequences are right-padded and masked, as rnnzoo
-trains them; Keras 3.15's JAX and torch backends use cuDNN only for unmasked
-input, so expect "no" there (`rnnzoo doctor` says so per layer).
+trains them. Keras 3.15's JAX and torch backends use cuDNN only for unmasked
+input, so each model runs twice there: on Keras' masked loop, and on rnnzoo's
+default path (`rnnzoo.layers.RightPaddedFastPath`: a right-padded batch goes
+through the unmasked fused kernel, with the same results).
 """
 
 from __future__ import annotations
@@ -99,7 +101,20 @@ def fused_kernel_ran(model, batch) -> str:
     return "unknown (TensorFlow: see `rnnzoo doctor NAME`)"
 
 
-def check(name: str, *, steps: int, warmup: int, batch_size: int, mixed: bool) -> dict:
+def use_right_padded_path(on: bool | None) -> None:
+    """False: Keras' own masked loop; None: rnnzoo's default (the right-padded path on torch with a GPU)."""
+    from rnnzoo.layers import RightPaddedFastPath
+
+    DEFAULT_CHECK.setdefault("check", RightPaddedFastPath.__dict__["backend_has_faster_unmasked_kernel"])
+    RightPaddedFastPath.backend_has_faster_unmasked_kernel = (
+        DEFAULT_CHECK["check"] if on is None else staticmethod(lambda *_: on))
+
+
+DEFAULT_CHECK: dict = {}
+
+
+def check(name: str, *, steps: int, warmup: int, batch_size: int, mixed: bool, path: str) -> dict:
+    use_right_padded_path(False if path == "keras" else None)
     length, sizes = MODELS[name]
     cfg = rnnzoo.load_config(name, {**sizes, "mixed_precision": mixed})
     keras.utils.set_random_seed(0)
@@ -113,7 +128,7 @@ def check(name: str, *, steps: int, warmup: int, batch_size: int, mixed: bool) -
     fused = fused_kernel_ran(model, data[0])
     layers = recurrent_layers(model)
     return {
-        "model": name, "steps": steps, "batch_size": batch_size, "length": length,
+        "model": name, "path": path, "steps": steps, "batch_size": batch_size, "length": length,
         "seconds": seconds, "samples_per_s": steps * batch_size / seconds,
         "tokens_per_s": sum(data.real_tokens[:steps]) / seconds,
         "loss": float(history.history["loss"][-1]), "fused_kernel_ran": fused,
@@ -128,18 +143,23 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--mixed-precision", action="store_true")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--paths", nargs="+", default=["keras", "rnnzoo"], choices=["keras", "rnnzoo"],
+                        help="RNN paths to time under JAX/torch: Keras' masked loop, rnnzoo's default")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     env = environment()
     print(f"backend={env['backend']} keras={env['keras']} devices={', '.join(env['devices'])} "
           f"tensorflow_imported={'tensorflow' in sys.modules}")
-    print(f"{'model':<18}{'steps':>6}{'batch':>6}{'len':>5}{'samples/s':>11}{'tokens/s':>11}"
-          f"{'loss':>8}  fused kernel ran (eligible layers)")
+    print(f"{'model':<18}{'path':<8}{'steps':>6}{'batch':>6}{'len':>5}{'samples/s':>11}{'tokens/s':>11}"
+          f"{'loss':>8}  fused kernel ran (eligible layers)", flush=True)
+    paths = args.paths if env["backend"] in ("jax", "torch") else ["rnnzoo"]
     for name in args.models:
-        r = check(name, steps=args.steps, warmup=args.warmup, batch_size=args.batch_size,
-                  mixed=args.mixed_precision)
-        print(f"{r['model']:<18}{r['steps']:>6}{r['batch_size']:>6}{r['length']:>5}{r['samples_per_s']:>11.1f}"
-              f"{r['tokens_per_s']:>11.0f}{r['loss']:>8.4f}  {r['fused_kernel_ran']} ({r['eligible_layers']})")
+        for path in paths:
+            r = check(name, steps=args.steps, warmup=args.warmup, batch_size=args.batch_size,
+                      mixed=args.mixed_precision, path=path)
+            print(f"{r['model']:<18}{r['path']:<8}{r['steps']:>6}{r['batch_size']:>6}{r['length']:>5}"
+                  f"{r['samples_per_s']:>11.1f}{r['tokens_per_s']:>11.0f}{r['loss']:>8.4f}  {r['fused_kernel_ran']} "
+                  f"({r['eligible_layers']})", flush=True)
     print(f"wall {time.perf_counter() - started:.1f} s; tensorflow_imported={'tensorflow' in sys.modules}")
     return 0
 

@@ -10,6 +10,9 @@ The fused (cuDNN) conditions follow Keras 3.15's own checks
 - masks: the TensorFlow backend takes a mask only if every row is
   right-padded (checked per batch at run time; rnnzoo pads on the right), the
   JAX and torch backends take no mask at all and fall back to the step loop;
+  on torch, rnnzoo's own LSTM/GRU (`rnnzoo.layers.RightPaddedFastPath`) run a
+  right-padded batch through the unmasked kernel instead (on JAX that was
+  slower, so JAX keeps its masked loop);
 - a GPU must be visible to the backend.
 
 Importing this module loads no backend; `doctor()` loads Keras (and so the
@@ -98,7 +101,14 @@ def fused_blockers(layer, *, backend: str, masked: bool) -> list[str]:
     if getattr(layer, "use_cudnn", "auto") is False:
         reasons.append("use_cudnn=False")
     if masked and backend in MASK_FREE_FUSED_BACKENDS:
-        reasons.append(f"masked input: the {backend} backend's fused kernel takes no mask")
+        from rnnzoo.layers import RightPaddedFastPath
+
+        if not isinstance(layer, RightPaddedFastPath) or backend != "torch":
+            reasons.append(f"masked input: the {backend} backend's fused kernel takes no mask "
+                           "(on torch, rnnzoo's LSTM/GRU layers take right-padded masks)")
+        elif not layer.takes_fast_path():
+            reasons.append("masked input: the torch backend's fused kernel takes no mask, and stateful layers "
+                           "or returned states rule out rnnzoo's right-padded path")
     return reasons
 
 

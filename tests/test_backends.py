@@ -29,6 +29,7 @@ def run_python(code: str, backend: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="tensorflow is not installed")
 def test_no_rnnzoo_module_on_the_build_path_imports_tensorflow():
     out = run_python("""
         import builtins, json, sys

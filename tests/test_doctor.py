@@ -5,6 +5,7 @@ import json
 import keras
 
 import rnnzoo
+from rnnzoo import layers as zoo_layers
 from rnnzoo.cli import main
 from rnnzoo.doctor import doctor, fused_blockers
 
@@ -45,10 +46,16 @@ def test_each_condition_is_named():
     lstm = keras.layers.LSTM(4, recurrent_activation="hard_sigmoid")
     assert fused_blockers(lstm, backend="tensorflow", masked=False) == [
         "recurrent_activation='hard_sigmoid' (needs 'sigmoid')"]
-    # JAX and torch: their fused LSTM/GRU take no mask at all.
-    assert fused_blockers(keras.layers.LSTM(4), backend="jax", masked=True) == [
-        "masked input: the jax backend's fused kernel takes no mask"]
+    # JAX and torch: their fused LSTM/GRU take no mask at all; on torch rnnzoo's layers take right-padded masks.
+    jax_masked = ["masked input: the jax backend's fused kernel takes no mask (on torch, rnnzoo's LSTM/GRU layers "
+                  "take right-padded masks)"]
+    assert fused_blockers(keras.layers.LSTM(4), backend="jax", masked=True) == jax_masked
+    assert fused_blockers(zoo_layers.LSTM(4), backend="jax", masked=True) == jax_masked
     assert fused_blockers(keras.layers.LSTM(4), backend="torch", masked=False) == []
+    assert fused_blockers(zoo_layers.LSTM(4), backend="torch", masked=True) == []
+    assert fused_blockers(zoo_layers.GRU(4, return_state=True), backend="torch", masked=True) == [
+        "masked input: the torch backend's fused kernel takes no mask, and stateful layers or returned states "
+        "rule out rnnzoo's right-padded path"]
 
 
 def test_cli_doctor(capsys):

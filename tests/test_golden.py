@@ -6,6 +6,7 @@ weight layout) is run on the same weights and compared with the model,
 including masked steps, which must carry the state unchanged.
 """
 
+import keras
 import numpy as np
 import pytest
 
@@ -56,7 +57,7 @@ def test_recurrent_layer_matches_the_equations_with_masking(cell):
     head.set_weights([np.eye(units)[:, :1], np.zeros(1)])  # the head reads h_t's first unit
     xs = rng.normal(size=(6, features))
     xs[4:] = 0.0  # two padded steps at the end
-    got = model(xs[None].astype("float32")).numpy()[0, :, 0]
+    got = keras.ops.convert_to_numpy(model(xs[None].astype("float32")))[0, :, 0]
     expected = reference_sequence(cell, weights, xs, [True] * 4 + [False] * 2, units)[:, 0]
     np.testing.assert_allclose(got[:4], expected[:4], rtol=1e-5, atol=1e-6)
 
@@ -68,5 +69,5 @@ def test_simple_rnn_hand_computed_values():
                          dropout=0.0, char_embedding_dim=0, tag_feature_dim=0)
     model.get_layer("rnn_1").set_weights([np.array([[0.5]]), np.array([[1.0]]), np.array([0.0])])
     model.get_layer("head").set_weights([np.array([[1.0]]), np.array([0.0])])
-    got = model(np.array([[[1.0], [2.0]]], dtype="float32")).numpy()[0, :, 0]
+    got = keras.ops.convert_to_numpy(model(np.array([[[1.0], [2.0]]], dtype="float32")))[0, :, 0]
     np.testing.assert_allclose(got, [0.46211716, 0.89806306], rtol=1e-6)

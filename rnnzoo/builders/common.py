@@ -15,11 +15,13 @@ import logging
 import keras
 from keras import layers
 
+from rnnzoo import layers as zoo_layers
 from rnnzoo.config import Config, ModelSpec, TrainSpec
 
 logger = logging.getLogger("rnnzoo")
 
-CELL_LAYERS = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
+# rnnzoo's LSTM/GRU are Keras' with a faster path for right-padded masks on JAX and torch.
+CELL_LAYERS = {"rnn": layers.SimpleRNN, "lstm": zoo_layers.LSTM, "gru": zoo_layers.GRU}
 
 
 def warn_if_not_fused(spec: ModelSpec, model_name: str) -> None:
