@@ -68,6 +68,7 @@ class ModelSpec:
     char_units: int = _spec(50, low=1, help="aligned taggers: filters of the character CNN (the per-word character feature width)")
     char_vocab_size: int = _spec(100, low=2, help="aligned taggers: character ids, padding 0 and unknown 1 included (set from the data)")
     tag_feature_dim: int = _spec(0, low=0, help="aligned taggers: embedding width of a given tag column (POS for chunking) as an input; 0 is off")
+    crf: bool = _spec(False, help="aligned taggers: a linear-chain CRF over the tags (learned transitions, Viterbi decoding) instead of a per-word softmax")
     tag_feature_vocab_size: int = _spec(64, low=2, help="aligned taggers: ids of the input tag column, padding and unknown included (set from the data)")
 
 
@@ -266,6 +267,11 @@ def _check_combination(cfg: Config) -> None:
             "`model.char_embedding_dim` and `model.tag_feature_dim` apply to aligned models over tokens (taggers) only. "
             f"Received: char_embedding_dim={m.char_embedding_dim}, tag_feature_dim={m.tag_feature_dim}, io={io!r}, "
             f"input_type={m.input_type!r}"
+        )
+    if m.crf and (io != "aligned" or m.input_type != "tokens" or m.output_activation != "softmax"):
+        raise ConfigError(
+            "`model.crf` applies to aligned taggers over tokens with a softmax head only. "
+            f"Received: crf=True, io={io!r}, input_type={m.input_type!r}, output_activation={m.output_activation!r}"
         )
     if io in ("one_to_many", "seq2seq") and m.input_type != "tokens":
         raise ConfigError(

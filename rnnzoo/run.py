@@ -70,10 +70,13 @@ class Run:
 
         import rnnzoo.layers  # noqa: F401 - registers rnnzoo's serializable layers
         import rnnzoo.text  # noqa: F401
+        from rnnzoo.crf import bind_crf_loss
 
         path = self._file("model.keras")
         try:
-            return keras.saving.load_model(path, safe_mode=True)
+            model = keras.saving.load_model(path, safe_mode=True)
+            bind_crf_loss(model)
+            return model
         except (ValueError, OSError, TypeError, KeyError, zipfile.BadZipFile) as err:
             if "arbitrary code execution" in str(err):  # Keras' safe_mode refusal (Lambda layers, pickled code)
                 raise RunFolderError(

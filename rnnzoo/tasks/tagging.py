@@ -24,11 +24,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from rnnzoo import batching, files, tagging_metrics
 from rnnzoo.config import Config
+from rnnzoo.crf import iob_transition_mask, viterbi
 from rnnzoo.datasets.conll2000 import Sentence, load_sentences
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
@@ -165,18 +167,44 @@ class TaggingTask(Task):
         return self._batches(self._load("test", data_dir)[0], shuffle=False)
 
     def tag(self, core, sentences: list[tuple[list[str], list[str] | None]], batch_size: int = 64) -> list[list[str]]:
-        """Predicted tags of (words, POS or None) sentences, in order; sentences are padded per batch."""
+        """Predicted tags of (words, POS or None) sentences, in order; sentences are padded per batch.
+
+        Each sentence's tags are its best whole sequence (`crf.viterbi`): under
+        the CRF's learned transitions where the model has one, and for IOB
+        chunk tags only well-formed sequences (`I-X` continues an `X` chunk).
+        A softmax tagger of unconstrained tags gets its per-word best tags.
+        """
         # One traced graph for every batch shape (an eager call runs the recurrent loop step by step in Python).
         forward = tf.function(lambda x: core(x, training=False), reduce_retracing=True)
+        transitions, start, end = self._decoding_potentials(core)
+        has_crf = any(layer.name == "crf" for layer in core.layers)
         results = []
-        for start in range(0, len(sentences), batch_size):
-            chunk = sentences[start:start + batch_size]
-            encoded = [self.encode(words, pos) for words, pos in chunk]
-            scores = np.array(forward(_pad(encoded)))
-            scores[..., 0] = -np.inf  # never predict the reserved unseen-tag id
-            best = scores.argmax(-1)
-            results += [[self.tags[i] for i in best[row, :len(words)]] for row, (words, _) in enumerate(chunk)]
+        for first in range(0, len(sentences), batch_size):
+            batch = sentences[first:first + batch_size]
+            encoded = [self.encode(words, pos) for words, pos in batch]
+            scores = np.asarray(forward(_pad(encoded)), dtype="float64")
+            if not has_crf:  # softmax probabilities to log scores
+                scores = np.log(np.clip(scores, 1e-30, 1.0))
+            for row, (words, _) in enumerate(batch):
+                path = viterbi(scores[row, :len(words)], transitions, start, end)
+                results.append([self.tags[i] for i in path])
         return results
+
+    def _decoding_potentials(self, core) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(transitions, start, end) scores for Viterbi: the CRF's if any, IOB constraints for chunk tags."""
+        count = len(self.tags)
+        transitions, start, end = np.zeros((count, count)), np.zeros(count), np.zeros(count)
+        crf = next((layer for layer in core.layers if layer.name == "crf"), None)
+        if crf is not None:
+            transitions, start, end = (np.asarray(keras.ops.convert_to_numpy(v), dtype="float64")
+                                       for v in (crf.transitions, crf.start, crf.end))
+        if self.cfg.data.target == "chunk":
+            allowed_transitions, allowed_start = iob_transition_mask(self.tags)
+            transitions, start = transitions + allowed_transitions, start + allowed_start
+        else:  # never predict the reserved unseen-tag id
+            transitions, start = transitions.copy(), start.copy()
+            transitions[:, 0] = start[0] = -np.inf
+        return transitions, start, end
 
     def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
         """Token accuracy and (chunks) conlleval span scores on the whole test split, from tag strings."""
