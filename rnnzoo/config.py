@@ -110,6 +110,7 @@ class TrainSpec:
     ema_momentum: float = _spec(0.0, low=0.0, high=1.0, high_open=True, help="exponential moving average of the weights, used from each epoch's end; 0 is off")
     batch_size: int = _spec(32, low=1, high=65536)
     epochs: int = _spec(2, low=1, high=100_000)
+    validations_per_epoch: int = _spec(1, low=1, high=100, help="validation checks per epoch (the last at its end); the best check's weights are kept")
     early_stopping_patience: int = _spec(0, low=0, help="epochs without validation improvement before stopping; 0 is off")
     monitor: str = _spec("val_loss", choices=("val_loss", "val_accuracy"), help="validation figure that picks the best epoch's weights")
     seed: int = _spec(1337, low=0)

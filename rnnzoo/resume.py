@@ -120,14 +120,24 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         if stopping is not None:
             # The best epoch's weights are that epoch's checkpoint: keep its file instead of a copy.
             best = None
-            if stopping.best_weights is not None:
+            within = getattr(stopping, "best_within_epoch", False)
+            if stopping.best_weights is not None and stopping.best_epoch == epoch and within:
+                # Weights from a check inside this epoch (EarlyStoppingWithinEpoch): a file of their own.
+                best = f"best-{epoch + 1:04d}.weights.h5"
+                current = self.model.get_weights()
+                self.model.set_weights(stopping.best_weights)
+                with files.atomic_path(self.folder / best, suffix=".weights.h5") as temporary:
+                    self.model.save_weights(temporary)
+                self.model.set_weights(current)
+            elif stopping.best_weights is not None:
                 best = weights if stopping.best_epoch == epoch else previous.get("best_weights")
             state["best_weights"] = best
             state["early_stopping"] = {"best": _plain(stopping.best), "best_epoch": stopping.best_epoch,
-                                       "wait": stopping.wait, "stopped_epoch": stopping.stopped_epoch}
+                                       "wait": stopping.wait, "stopped_epoch": stopping.stopped_epoch,
+                                       "best_within_epoch": within}
         files.write_json(self.folder / STATE_FILE, state)
         keep = {weights, state.get("best_weights")}
-        for old in self.folder.glob("epoch-*.weights.h5"):
+        for old in [*self.folder.glob("epoch-*.weights.h5"), *self.folder.glob("best-*.weights.h5")]:
             if old.name not in keep:
                 old.unlink(missing_ok=True)
 

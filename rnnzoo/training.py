@@ -94,6 +94,43 @@ class TestCheckpoints(keras.callbacks.Callback):
                             **{f"test_{k}": float(v) for k, v in results.items()}})
 
 
+class EarlyStoppingWithinEpoch(keras.callbacks.EarlyStopping):
+    """EarlyStopping that also validates every `every_steps` steps inside an epoch and keeps the best check.
+
+    A recurrent model's validation accuracy can move by a point between checks
+    a few dozen steps apart, so the end of an epoch is an arbitrary place to
+    pick weights from. Patience still counts epochs (end-of-epoch checks).
+    `best_within_epoch` says the kept weights came from inside `best_epoch`,
+    not its end, so `ResumeCheckpoint` saves them separately.
+    """
+
+    def __init__(self, validation, every_steps: int, **kwargs):
+        super().__init__(restore_best_weights=True, **kwargs)
+        self.validation, self.every_steps = validation, every_steps
+        self.best_within_epoch = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch, self._steps = epoch, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps += 1
+        if self._steps % self.every_steps:
+            return
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        results = self.model.evaluate(self.validation, return_dict=True, verbose=0)
+        current = results.get(self.monitor.removeprefix("val_"))
+        if current is not None and self._is_improvement(current, self.best):
+            self.best, self.best_epoch, self.best_within_epoch = current, self._epoch, True
+            self.best_weights = self.model.get_weights()
+
+    def on_epoch_end(self, epoch, logs=None):
+        best = self.best
+        super().on_epoch_end(epoch, logs)
+        if self.best is not best:  # the end of this epoch is the new best
+            self.best_within_epoch = False
+
+
 class AverageWeightsEachEpoch(keras.callbacks.Callback):
     """With `ema_momentum`, the model takes its moving-average weights when each epoch's training ends.
 
@@ -323,9 +360,14 @@ def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief
     early_stopping = None
     if prepared.validation is not None:
         patience = cfg.train.early_stopping_patience or cfg.train.epochs
-        early_stopping = keras.callbacks.EarlyStopping(
-            monitor=cfg.train.monitor, mode="min" if cfg.train.monitor.endswith("loss") else "max",
-            patience=patience, restore_best_weights=True, verbose=1)
+        mode = "min" if cfg.train.monitor.endswith("loss") else "max"
+        if cfg.train.validations_per_epoch > 1:
+            early_stopping = EarlyStoppingWithinEpoch(
+                prepared.validation, math.ceil(steps_per_epoch / cfg.train.validations_per_epoch),
+                monitor=cfg.train.monitor, mode=mode, patience=patience, verbose=1)
+        else:
+            early_stopping = keras.callbacks.EarlyStopping(
+                monitor=cfg.train.monitor, mode=mode, patience=patience, restore_best_weights=True, verbose=1)
         fit_callbacks.append(early_stopping)
     checkpoints = None
     if test_checkpoints_per_epoch > 0 and prepared.test_sample is not None:

@@ -86,15 +86,21 @@ TINY = dict(units=4, embedding_dim=4, num_layers=1, max_length=16, vocab_size=10
             batch_size=4, epochs=2, seed=7)
 
 
-def test_training_that_failed_mid_epoch_resumes_to_the_uninterrupted_weights(tmp_path):
-    """In-process and fast: fit fails in epoch 2; the same call again finishes; weights equal a clean run's."""
+@pytest.mark.parametrize("validations_per_epoch", [1, 3])
+def test_training_that_failed_mid_epoch_resumes_to_the_uninterrupted_weights(tmp_path, validations_per_epoch):
+    """In-process and fast: fit fails in epoch 2; the same call again finishes; weights equal a clean run's.
+
+    With several validations per epoch the best weights can come from inside epoch 1; they are
+    checkpointed in a file of their own and must survive the crash too.
+    """
     data = write_acl_imdb(tmp_path)
-    clean = rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=tmp_path / "clean", verbose=0, **TINY)
+    tiny = {**TINY, "validations_per_epoch": validations_per_epoch}
+    clean = rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=tmp_path / "clean", verbose=0, **tiny)
     with pytest.raises(CrashMidEpoch):
         rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=tmp_path / "resumed", verbose=0,
-                     callbacks=[Crash(epoch=1, batch=3)], **TINY)
+                     callbacks=[Crash(epoch=1, batch=3)], **tiny)
     assert read_state(tmp_path / "resumed" / "checkpoints")["epoch"] == 1
-    resumed = rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=tmp_path / "resumed", verbose=0, **TINY)
+    resumed = rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=tmp_path / "resumed", verbose=0, **tiny)
     assert [row["epoch"] for row in resumed.history] == [1, 2]
     assert losses(resumed) == losses(clean)
     for mine, expected in zip(resumed.model.get_weights(), clean.model.get_weights(), strict=True):
@@ -161,3 +167,31 @@ def test_data_order_is_a_function_of_seed_and_epoch_and_preprocessing_stays_cach
     assert order(0) == first and order(1) == second, "an epoch's order does not depend on what ran before"
     assert sorted(v for batch in first for v in batch) == list(range(1, 50))
     assert len(calls) == 49, "preprocessing ran once; later epochs read the cache"
+
+
+def test_validations_within_an_epoch_keep_the_best_checks_weights():
+    import tensorflow as tf
+
+    from rnnzoo.training import EarlyStoppingWithinEpoch
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 3)).astype("float32"), rng.integers(0, 2, (64, 1)).astype("float32")
+    validation = (rng.normal(size=(32, 3)).astype("float32"), rng.integers(0, 2, (32, 1)).astype("float32"))
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=["accuracy"])
+    model.optimizer.learning_rate = 0.5
+    stopping = EarlyStoppingWithinEpoch(tf.data.Dataset.from_tensor_slices(validation).batch(16), every_steps=2, monitor="val_loss", mode="min", patience=10)
+    checks = []
+    evaluate = model.evaluate
+
+    def recording_evaluate(*args, **kwargs):
+        checks.append(evaluate(*args, **kwargs)["loss"])
+        return {"loss": checks[-1]}
+
+    model.evaluate = recording_evaluate
+    model.fit(x, y, batch_size=8, epochs=3, validation_data=validation, callbacks=[stopping], verbose=0)
+    model.evaluate = evaluate
+    # 8 steps an epoch, a check every 2 steps, and fit's own validation at each epoch's end (also evaluate()).
+    assert len(checks) == 3 * 4 + 3
+    assert stopping.best == pytest.approx(min(checks))
+    assert evaluate(*validation, return_dict=True, verbose=0)["loss"] == pytest.approx(min(checks), rel=1e-5)
