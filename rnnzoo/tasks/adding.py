@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnzoo import datasets, files
+from rnnzoo import batching, datasets, files
 from rnnzoo.config import Config
 from rnnzoo.datasets.adding import BASELINE_MSE
 from rnnzoo.errors import DataError
@@ -31,7 +31,7 @@ class AddingTask(Task):
 
         ds = tf.data.Dataset.from_tensor_slices((inputs, targets))
         if shuffle:
-            ds = ds.shuffle(len(inputs), seed=self.cfg.train.seed, reshuffle_each_iteration=True)
+            ds = batching.permuted(ds, self.cfg.train.seed, self.data_epoch.variable)  # order: (seed, epoch)
         return ds.batch(self.cfg.train.batch_size).prefetch(tf.data.AUTOTUNE)
 
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:

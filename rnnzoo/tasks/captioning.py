@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnzoo import datasets, files
+from rnnzoo import batching, datasets, files
 from rnnzoo.config import Config
 from rnnzoo.datasets.images import fit_image, read_image
 from rnnzoo.decoding import CaptionDecoder, check_search_arguments, search
@@ -80,7 +80,7 @@ class CaptioningTask(DecodingTask):
                                                  ragged([[START, *ids] for _, ids in pairs]),
                                                  ragged([[*ids, END] for _, ids in pairs])))
         if shuffle:
-            ds = ds.shuffle(len(pairs), seed=self.cfg.train.seed, reshuffle_each_iteration=True)
+            ds = batching.permuted(ds, self.cfg.train.seed, self.data_epoch.variable)  # order: (seed, epoch)
         ds = ds.map(lambda i, tokens, targets: (
             {"condition": tf.cast(tf.gather(pixels, i), tf.float32), "tokens": tf.cast(tokens, tf.int32)},
             tf.cast(targets, tf.int32)), num_parallel_calls=tf.data.AUTOTUNE)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import files, kalman
+from rnnzoo import batching, files, kalman
 from rnnzoo.config import Config
 from rnnzoo.datasets.tracking import load_tracking
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError
@@ -94,7 +94,7 @@ class TrackingTask(Task):
         ds = tf.data.Dataset.from_tensor_slices((features(observations, self.scale),
                                                  targets(observations, truth, self.scale)))
         if shuffle:
-            ds = ds.shuffle(len(truth), seed=self.cfg.train.seed, reshuffle_each_iteration=True)
+            ds = batching.permuted(ds, self.cfg.train.seed, self.data_epoch.variable)  # order: (seed, epoch)
         return ds.batch(self.cfg.train.batch_size).prefetch(tf.data.AUTOTUNE)
 
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
