@@ -326,10 +326,10 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     chief = distribute.is_chief() if strategy == "multi-worker" else True
     backup_dir = (Path(out_dir) if out_dir is not None else default_run_dir(cfg.name)) / "checkpoints"
     run_dir = backup_dir.parent if chief else backup_dir.parent / f"worker-{distribute.read_tf_config()['task']['index']}"
-    run_dir.mkdir(parents=True, exist_ok=True)
 
     task = recipe(cfg)
     prepared = task.prepare(data_dir=data_dir, download=download)
+    run_dir.mkdir(parents=True, exist_ok=True)  # only once the data loaded: a failed start leaves no empty folder
     cfg = cfg.replace(**prepared.overrides)
     check_resumable(run_dir, cfg)
     task.cfg = cfg  # the data-defined sizes (vocabulary) hold from here on

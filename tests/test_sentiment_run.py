@@ -176,11 +176,13 @@ def test_cli_predict_prints_one_line_per_input_in_order(run, capsys, tmp_path):
         (["train", "tagger_bigru", "--data", "sample"], "CoNLL-2000 not found"),
     ],
 )
-def test_cli_bad_input_exits_2_with_one_line(run, capsys, tmp_path, argv, message):
+def test_cli_bad_input_exits_2_with_one_line(run, capsys, tmp_path, monkeypatch, argv, message):
     argv = [str(run.dir) if a == "RUN" else str(tmp_path / a) if a in ("MISSING", "NOWHERE") else a for a in argv]
+    monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "runs").exists()  # a training that could not start leaves no empty run folder
 
 
 def test_empty_input_file_is_an_error(run, capsys, tmp_path):
