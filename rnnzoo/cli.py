@@ -113,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnnzoo: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `rnnzoo list | head`: the reader left; nothing is wrong
+        # Python would report the pipe again when it flushes stdout at exit; point stdout at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as err:  # noqa: BLE001 - the CLI's last line of defence
         if args.debug:
             raise

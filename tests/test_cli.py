@@ -59,3 +59,19 @@ def test_console_script_runs_as_a_program():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip().splitlines()) == 4
+
+
+def test_output_to_a_closed_pipe_ends_quietly(monkeypatch, capsys):
+    """`rnnzoo list | head -1`: once the reader has gone, the CLI stops with status 0 and no error."""
+    import io
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    closed_pipe = io.TextIOWrapper(io.FileIO(write_end, "w"), write_through=True)
+    monkeypatch.setattr("sys.stdout", closed_pipe)
+    try:
+        assert main(["list"]) == 0
+    finally:
+        closed_pipe.close()
+    assert capsys.readouterr().err == ""
