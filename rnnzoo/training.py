@@ -54,6 +54,20 @@ class Throughput(keras.callbacks.Callback):
             logs["samples_per_second"] = self.num_train / seconds
 
 
+def evaluate_inside_fit(model, data) -> dict[str, float]:
+    """`model.evaluate` from a callback, keeping the running training metrics it would reset.
+
+    `evaluate` resets the compiled metrics, which `fit` is also accumulating for
+    the epoch's logs; without this the epoch's training loss and accuracy would
+    cover only the steps after the last check.
+    """
+    running = [variable.numpy() for variable in model.metrics_variables]
+    results = model.evaluate(data, return_dict=True, verbose=0)
+    for variable, value in zip(model.metrics_variables, running):
+        variable.assign(value)
+    return results
+
+
 class TestCheckpoints(keras.callbacks.Callback):
     """Test accuracy against training time, for time-to-accuracy curves.
 
@@ -88,7 +102,7 @@ class TestCheckpoints(keras.callbacks.Callback):
     def _evaluate(self):
         train_seconds = time.perf_counter() - self._start - self._paused
         started = time.perf_counter()
-        results = self.model.evaluate(self.test, return_dict=True, verbose=0)
+        results = evaluate_inside_fit(self.model, self.test)
         self._paused += time.perf_counter() - started
         self.points.append({"train_seconds": train_seconds, "steps": self._steps,
                             **{f"test_{k}": float(v) for k, v in results.items()}})
@@ -118,7 +132,7 @@ class EarlyStoppingWithinEpoch(keras.callbacks.EarlyStopping):
             return
         if self.monitor_op is None:
             self._set_monitor_op()
-        results = self.model.evaluate(self.validation, return_dict=True, verbose=0)
+        results = evaluate_inside_fit(self.model, self.validation)
         current = results.get(self.monitor.removeprefix("val_"))
         if current is not None and self._is_improvement(current, self.best):
             self.best, self.best_epoch, self.best_within_epoch = current, self._epoch, True

@@ -177,24 +177,35 @@ def test_validations_within_an_epoch_keep_the_best_checks_weights():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(64, 3)).astype("float32"), rng.integers(0, 2, (64, 1)).astype("float32")
     validation = (rng.normal(size=(32, 3)).astype("float32"), rng.integers(0, 2, (32, 1)).astype("float32"))
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
-    model.compile("sgd", "binary_crossentropy", metrics=["accuracy"])
-    model.optimizer.learning_rate = 0.5
-    stopping = EarlyStoppingWithinEpoch(tf.data.Dataset.from_tensor_slices(validation).batch(16), every_steps=2, monitor="val_loss", mode="min", patience=10)
-    checks = []
-    evaluate = model.evaluate
 
-    def recording_evaluate(*args, **kwargs):
-        checks.append(evaluate(*args, **kwargs)["loss"])
-        return {"loss": checks[-1]}
+    def fitted(callbacks):
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(keras.optimizers.SGD(0.5), "binary_crossentropy", metrics=["accuracy"])
+        checks = []
+        evaluate = model.evaluate
 
-    model.evaluate = recording_evaluate
-    model.fit(x, y, batch_size=8, epochs=3, validation_data=validation, callbacks=[stopping], verbose=0)
-    model.evaluate = evaluate
+        def recording_evaluate(*args, **kwargs):
+            checks.append(evaluate(*args, **kwargs)["loss"])
+            return {"loss": checks[-1]}
+
+        model.evaluate = recording_evaluate
+        history = model.fit(x, y, batch_size=8, epochs=3, validation_data=validation, callbacks=callbacks,
+                            shuffle=False, verbose=0)
+        model.evaluate = evaluate
+        return model, history.history, checks
+
+    stopping = EarlyStoppingWithinEpoch(tf.data.Dataset.from_tensor_slices(validation).batch(16), every_steps=2,
+                                        monitor="val_loss", mode="min", patience=10)
+    model, history, checks = fitted([stopping])
     # 8 steps an epoch, a check every 2 steps, and fit's own validation at each epoch's end (also evaluate()).
     assert len(checks) == 3 * 4 + 3
     assert stopping.best == pytest.approx(min(checks))
-    assert evaluate(*validation, return_dict=True, verbose=0)["loss"] == pytest.approx(min(checks), rel=1e-5)
+    assert model.evaluate(*validation, return_dict=True, verbose=0)["loss"] == pytest.approx(min(checks), rel=1e-5)
+    # The checks leave the epochs' training loss and accuracy as they are without them.
+    _, plain, _ = fitted([])
+    for key in ("loss", "accuracy"):
+        np.testing.assert_allclose(history[key], plain[key], rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["adding_lstm", "tracker_lstm"])
