@@ -10,15 +10,10 @@ import pytest
 import rnnzoo
 from rnnzoo import ConfigError
 from rnnzoo.crf import iob_transition_mask, sequence_log_likelihood, viterbi
-from test_tagging import TINY, TRAIN, write_split
+from test_tagging import TINY
+from test_tagging import data_dir as tagging_data_dir
 
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("conll2000")
-    write_split(folder, "train.txt", [TRAIN + "\n"] * 6, compress=True)
-    write_split(folder, "test.txt", [TRAIN])
-    return folder
+data_dir = tagging_data_dir  # the tiny CoNLL-2000 folder fixture, shared
 
 
 @pytest.fixture
