@@ -143,16 +143,23 @@ def token_models():
     lambda length: st.lists(st.lists(st.one_of(st.integers(0, VOCAB - 1), st.integers(-2**31, 2**31 - 1), st.just(0)),
                                      min_size=length, max_size=length), min_size=batch, max_size=batch))))
 def test_token_ids_give_finite_outputs_or_an_index_error(token_models, ids):
-    """Documented: ids in [0, vocab) give finite probabilities (all-padding rows too); others raise, never silently."""
+    """Documented: ids in [-vocab, vocab) give finite probabilities (all-padding rows too; a negative id counts
+    from the end of the table, as Keras' `take` indexes like numpy); any other id raises, never silently."""
     ids = np.asarray(ids, dtype="int32")
-    in_range = bool(((ids >= 0) & (ids < VOCAB)).all())
+    in_table = bool(((ids >= -VOCAB) & (ids < VOCAB)).all())
     for model in token_models.values():
-        if in_range:
+        if in_table:
             outputs = np.asarray(model(ids))
             assert outputs.shape == (len(ids), 1) and np.isfinite(outputs).all() and ((0 <= outputs) & (outputs <= 1)).all()
         else:
             with pytest.raises(tf.errors.InvalidArgumentError, match="not in \\[0, 40\\)"):
                 model(ids)
+
+
+def test_a_negative_token_id_reads_the_table_from_its_end(token_models):
+    model = token_models["last"]
+    np.testing.assert_allclose(np.asarray(model(np.array([[-1]], "int32"))),
+                               np.asarray(model(np.array([[VOCAB - 1]], "int32"))))
 
 
 @pytest.fixture(scope="module")
