@@ -1,7 +1,6 @@
 """The IMDB loader: folder and archive forms, safe extraction, splits, clear errors."""
 
 import os
-import tarfile
 
 import numpy as np
 import pytest
