@@ -176,25 +176,24 @@ class TaggingTask(Task):
         """
         # One traced graph for every batch shape (an eager call runs the recurrent loop step by step in Python).
         forward = tf.function(lambda x: core(x, training=False), reduce_retracing=True)
-        transitions, start, end = self._decoding_potentials(core)
-        has_crf = any(layer.name == "crf" for layer in core.layers)
+        crf = next((layer for layer in core.layers if layer.name == "crf"), None)
+        transitions, start, end = self._decoding_potentials(crf)
         results = []
         for first in range(0, len(sentences), batch_size):
             batch = sentences[first:first + batch_size]
             encoded = [self.encode(words, pos) for words, pos in batch]
             scores = np.asarray(forward(_pad(encoded)), dtype="float64")
-            if not has_crf:  # softmax probabilities to log scores
+            if crf is None:  # softmax probabilities to log scores
                 scores = np.log(np.clip(scores, 1e-30, 1.0))
             for row, (words, _) in enumerate(batch):
                 path = viterbi(scores[row, :len(words)], transitions, start, end)
                 results.append([self.tags[i] for i in path])
         return results
 
-    def _decoding_potentials(self, core) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(transitions, start, end) scores for Viterbi: the CRF's if any, IOB constraints for chunk tags."""
+    def _decoding_potentials(self, crf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(transitions, start, end) scores for Viterbi: the CRF layer's if any, IOB constraints for chunk tags."""
         count = len(self.tags)
         transitions, start, end = np.zeros((count, count)), np.zeros(count), np.zeros(count)
-        crf = next((layer for layer in core.layers if layer.name == "crf"), None)
         if crf is not None:
             transitions, start, end = (np.asarray(keras.ops.convert_to_numpy(v), dtype="float64")
                                        for v in (crf.transitions, crf.start, crf.end))
@@ -202,7 +201,6 @@ class TaggingTask(Task):
             allowed_transitions, allowed_start = iob_transition_mask(self.tags)
             transitions, start = transitions + allowed_transitions, start + allowed_start
         else:  # never predict the reserved unseen-tag id
-            transitions, start = transitions.copy(), start.copy()
             transitions[:, 0] = start[0] = -np.inf
         return transitions, start, end
 
