@@ -101,20 +101,10 @@ def fused_kernel_ran(model, batch) -> str:
     return "unknown (TensorFlow: see `rnnzoo doctor NAME`)"
 
 
-def use_right_padded_path(on: bool | None) -> None:
-    """False: Keras' own masked loop; None: rnnzoo's default (the right-padded path on torch with a GPU)."""
+def check(name: str, *, steps: int, warmup: int, batch_size: int, mixed: bool, path: str) -> dict:
     from rnnzoo.layers import RightPaddedFastPath
 
-    DEFAULT_CHECK.setdefault("check", RightPaddedFastPath.__dict__["backend_has_faster_unmasked_kernel"])
-    RightPaddedFastPath.backend_has_faster_unmasked_kernel = (
-        DEFAULT_CHECK["check"] if on is None else staticmethod(lambda *_: on))
-
-
-DEFAULT_CHECK: dict = {}
-
-
-def check(name: str, *, steps: int, warmup: int, batch_size: int, mixed: bool, path: str) -> dict:
-    use_right_padded_path(False if path == "keras" else None)
+    RightPaddedFastPath.forced = False if path == "keras" else None  # None: rnnzoo's default for the backend
     length, sizes = MODELS[name]
     cfg = rnnzoo.load_config(name, {**sizes, "mixed_precision": mixed})
     keras.utils.set_random_seed(0)

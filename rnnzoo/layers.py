@@ -10,6 +10,13 @@ import keras
 from keras import ops
 
 
+def masked_max(values, real, axis: int):
+    """Max of `values` over `axis` where `real` (broadcastable) is true; zeros where nothing is real, never -inf."""
+    very_negative = ops.cast(-1e9, values.dtype)
+    maxed = ops.max(ops.where(real, values, very_negative), axis=axis)
+    return ops.where(ops.any(real, axis=axis), maxed, ops.zeros_like(maxed))
+
+
 @keras.saving.register_keras_serializable(package="rnnzoo")
 class MaskedPooling1D(keras.layers.Layer):
     """Pools a masked sequence over time: `max`, `mean`, or both concatenated.
@@ -33,10 +40,7 @@ class MaskedPooling1D(keras.layers.Layer):
         weights = ops.cast(ops.expand_dims(mask, -1), inputs.dtype)
         pooled = []
         if self.mode in ("max", "max_mean"):
-            very_negative = ops.cast(-1e9, inputs.dtype)
-            maxed = ops.max(ops.where(ops.expand_dims(mask, -1), inputs, very_negative), axis=1)
-            any_step = ops.any(mask, axis=1, keepdims=True)
-            pooled.append(ops.where(any_step, maxed, ops.zeros_like(maxed)))
+            pooled.append(masked_max(inputs, ops.expand_dims(mask, -1), axis=1))
         if self.mode in ("mean", "max_mean"):
             total = ops.sum(inputs * weights, axis=1)
             count = ops.maximum(ops.sum(weights, axis=1), 1.0)
@@ -96,10 +100,7 @@ class MaskedMaxOverCharacters(keras.layers.Layer):
 
     def call(self, inputs):
         features, ids = inputs
-        real = ops.expand_dims(ops.not_equal(ids, 0), -1)
-        very_negative = ops.cast(-1e9, features.dtype)
-        maxed = ops.max(ops.where(real, features, very_negative), axis=2)
-        return ops.where(ops.any(real, axis=2), maxed, ops.zeros_like(maxed))
+        return masked_max(features, ops.expand_dims(ops.not_equal(ids, 0), -1), axis=2)
 
     def compute_output_shape(self, input_shape):
         features_shape, _ = input_shape
@@ -183,6 +184,8 @@ class RightPaddedFastPath:
     right-padded mask itself.
     """
 
+    forced: bool | None = None  # benchmarks and tests: True or False takes or skips the path on any backend
+
     @staticmethod
     def backend_has_faster_unmasked_kernel(sequences) -> bool:
         device = getattr(sequences, "device", None)
@@ -207,7 +210,9 @@ class RightPaddedFastPath:
                         lambda: self._unmasked_loop(sequences, initial_state, mask, lengths, training), masked)
 
     def _fast_path_applies(self, sequences, mask) -> bool:
-        return mask is not None and self.takes_fast_path() and self.backend_has_faster_unmasked_kernel(sequences)
+        if mask is None or not self.takes_fast_path():
+            return False
+        return self.backend_has_faster_unmasked_kernel(sequences) if self.forced is None else self.forced
 
     def takes_fast_path(self) -> bool:
         """Whether this layer's settings allow the right-padded path (the mask is checked per batch)."""

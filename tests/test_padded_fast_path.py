@@ -23,7 +23,7 @@ def test_reverse_within_length_leaves_padding_in_place():
 
 
 def use_fast_path(monkeypatch, on: bool) -> None:
-    monkeypatch.setattr(zoo_layers.RightPaddedFastPath, "backend_has_faster_unmasked_kernel", staticmethod(lambda *_: on))
+    monkeypatch.setattr(zoo_layers.RightPaddedFastPath, "forced", on)
 
 
 def build(cell, *, bidirectional, return_sequences, go_backwards=False, zero_output_for_mask=False):
