@@ -19,6 +19,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from rnnzoo.tagging_metrics import split_tag
+
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
 class CRF(keras.layers.Layer):
@@ -120,22 +122,18 @@ def bind_crf_loss(model) -> None:
 
 def iob_transition_mask(tags: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(transitions, start) of 0 or -inf: `I-X` only after `B-X` or `I-X`, never first; id 0 never."""
-    def kind(tag):
-        prefix, _, chunk = tag.partition("-")
-        return (prefix, chunk) if chunk else ("O", "")
-
     count = len(tags)
     transitions = np.zeros((count, count))
     start = np.zeros(count)
     for j, tag in enumerate(tags):
-        prefix, chunk = kind(tag)
+        prefix, chunk = split_tag(tag)
         if j == 0:
             transitions[:, j] = start[j] = -np.inf
             continue
         if prefix == "I":
             start[j] = -np.inf
             for i, previous in enumerate(tags):
-                if kind(previous) not in (("B", chunk), ("I", chunk)):
+                if split_tag(previous) not in (("B", chunk), ("I", chunk)):
                     transitions[i, j] = -np.inf
     return transitions, start
 

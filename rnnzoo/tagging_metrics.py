@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 
-def _split(tag: str) -> tuple[str, str]:
+def split_tag(tag: str) -> tuple[str, str]:
     """(prefix, type): 'B-NP' -> ('B', 'NP'); 'O' -> ('O', '')."""
     if tag == "O" or "-" not in tag:
         return "O", ""
@@ -25,7 +25,7 @@ def chunks(tags: Sequence[str]) -> set[tuple[int, int, str]]:
     """The chunks of one sentence's IOB tags as (first, last, type), last inclusive."""
     found, start, current = set(), None, ""
     for index, tag in enumerate([*tags, "O"]):
-        prefix, kind = _split(tag)
+        prefix, kind = split_tag(tag)
         begins = prefix == "B" or (prefix != "O" and kind != current)
         if start is not None and (prefix == "O" or begins):
             found.add((start, index - 1, current))
