@@ -25,7 +25,7 @@ import keras
 from rnnzoo import __version__, distribute, files
 from rnnzoo.builders.common import compile_model
 from rnnzoo.precision import precision_scope
-from rnnzoo.errors import RunFolderError
+from rnnzoo.errors import ConfigError, RunFolderError
 from rnnzoo.registry import load_config
 from rnnzoo.resume import ResumeCheckpoint, read_state
 from rnnzoo.tasks import task_class
@@ -331,6 +331,10 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         overrides["batch_size"] = batch_size
     cfg = load_config(name_or_path, overrides)
     recipe = task_class(cfg)
+    if cfg.model.embedding_init != "random" and not recipe.supports_embedding_init:
+        raise ConfigError(f"{cfg.name}: embedding_init={cfg.model.embedding_init!r} needs word ids from the data, which "
+                          f"only text classification and tagging tasks have (this is task {cfg.task!r}); "
+                          "expected embedding_init='random'")
     distributed = distribute.make_strategy(strategy)  # before any other TensorFlow op, as multi-worker requires
     keras.utils.set_random_seed(cfg.train.seed)
     if cfg.train.deterministic:
@@ -366,6 +370,8 @@ def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief
     model = task.training_model(cfg)
     if prepared.target_counts is not None:
         start_head_at_prior(model, prepared.target_counts)
+    for layer_name, weights in (prepared.initial_weights or {}).items():
+        model.get_layer(layer_name).set_weights(weights)
     steps_per_epoch = math.ceil(prepared.num_train / cfg.train.batch_size)
     compile_model(model, cfg, total_steps=steps_per_epoch * cfg.train.epochs)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +33,16 @@ class Prepared:
     # How often each class of the head occurs among the training targets; when given,
     # training starts the head's bias at the log of these frequencies (training.start_head_at_prior).
     target_counts: Any | None = None
+    # Starting weights for named layers (e.g. {"embedding": [vectors]}), set after the model is built.
+    initial_weights: dict[str, list] | None = None
 
 
 class Task(abc.ABC):
     """A task recipe; subclasses implement every abstract method."""
 
     state_file = "preprocessing.json"
+    # Whether prepare() honours `model.embedding_init` (it needs the task's word ids).
+    supports_embedding_init = False
 
     def __init__(self, cfg: Config):
         from rnnzoo.batching import DataEpoch
@@ -48,6 +54,24 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
         """Loads the splits, adapts preprocessing on train only, returns batched pipelines."""
+
+    def embedding_start(self, word_ids, vocab_size: int, info: dict[str, Any]) -> dict[str, list] | None:
+        """`Prepared.initial_weights` for `model.embedding_init` from the training split's word-id sequences.
+
+        `word_ids` is iterated once, and only when the config asks for vectors.
+
+        Records the seconds it took in `info` (benchmarks count them as training time).
+        """
+        if self.cfg.model.embedding_init == "random":
+            return None
+        from rnnzoo.word_vectors import ppmi_svd_embeddings
+
+        started = time.perf_counter()
+        print(f"rnnzoo: counting word co-occurrences for PPMI-SVD embeddings ({vocab_size:,} words)", file=sys.stderr)
+        vectors = ppmi_svd_embeddings(word_ids, vocab_size, self.cfg.model.embedding_dim, seed=self.cfg.train.seed)
+        info["embedding_init_seconds"] = time.perf_counter() - started
+        print(f"rnnzoo: PPMI-SVD embeddings in {info['embedding_init_seconds']:.1f} s", file=sys.stderr)
+        return {"embedding": [vectors]}
 
     def training_model(self, cfg: Config):
         """The uncompiled model `fit` trains; a task may train a variant (e.g. stateful) of the named model."""

@@ -53,6 +53,8 @@ def clip_word(word: str) -> str:
 
 
 class TaggingTask(Task):
+    supports_embedding_init = True
+
     def __init__(self, cfg: Config, state: dict[str, Any] | None = None):
         super().__init__(cfg)
         self.state = state
@@ -152,15 +154,20 @@ class TaggingTask(Task):
         print(f"rnnzoo: {len(train):,} training sentences, {len(self.words):,} word ids, "
               f"{len(self.tags) - 1} {self.cfg.data.target} tags", file=sys.stderr)
         self.test_sentences = test
+        info = {"data_source": origin, "target": self.cfg.data.target, "train_sentences": len(train),
+                "validation_sentences": len(validation), "test_sentences": len(test),
+                "train_tokens": sum(len(s.words) for s in train), "vocabulary_size": len(self.words)}
+        # A generator: the ids are computed only when embedding_init asks for them.
+        initial_weights = self.embedding_start((self.words.encode([word_key(w) for w in s.words]) for s in train),
+                                               len(self.words), info)
         return Prepared(
             train=self._batches(train, shuffle=True),
             validation=self._batches(validation, shuffle=False) if validation else None,
             test=self._batches(test, shuffle=False),
             num_train=len(train),
             overrides=overrides,
-            info={"data_source": origin, "target": self.cfg.data.target, "train_sentences": len(train),
-                  "validation_sentences": len(validation), "test_sentences": len(test),
-                  "train_tokens": sum(len(s.words) for s in train), "vocabulary_size": len(self.words)},
+            info=info,
+            initial_weights=initial_weights,
         )
 
     def test_split(self, *, data_dir=None, download: bool | None = None):

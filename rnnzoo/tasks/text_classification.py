@@ -33,6 +33,8 @@ def fixed_sample(total: int, size: int, seed: int) -> np.ndarray:
 
 
 class TextClassificationTask(Task):
+    supports_embedding_init = True
+
     def __init__(self, cfg: Config, to_ids: TextToIds | None = None):
         super().__init__(cfg)
         self.to_ids = to_ids or TextToIds(max_tokens=cfg.model.vocab_size, max_length=cfg.data.max_length,
@@ -70,16 +72,22 @@ class TextClassificationTask(Task):
         self.to_ids.adapt(train_texts)
         vocabulary_size = len(self.to_ids.get_vocabulary())
         sample = fixed_sample(len(test_texts), TEST_SAMPLE_SIZE, self.cfg.train.seed)
+        info = {"data_source": origin, "train_examples": len(train_texts),
+                "validation_examples": len(val_texts) if has_validation else 0,
+                "test_examples": len(test_texts), "vocabulary_size": vocabulary_size}
+        # A generator: the texts are tokenized again (whole, not truncated) only when embedding_init asks.
+        word_ids = (ids for batch in tf.data.Dataset.from_tensor_slices(train_texts).batch(512)
+                    for ids in self.to_ids.vectorizer(batch).numpy())
+        initial_weights = self.embedding_start(word_ids, max(vocabulary_size, 2), info)
         return Prepared(
             train=self._batches(train_texts, train_labels, shuffle=True),
             validation=self._batches(val_texts, val_labels, shuffle=False) if has_validation else None,
             test=self._batches(test_texts, test_labels, shuffle=False),
             num_train=len(train_texts),
             overrides={"vocab_size": max(vocabulary_size, 2)},
-            info={"data_source": origin, "train_examples": len(train_texts),
-                  "validation_examples": len(val_texts) if has_validation else 0,
-                  "test_examples": len(test_texts), "vocabulary_size": vocabulary_size},
+            info=info,
             test_sample=self._batches([test_texts[i] for i in sample], test_labels[sample], shuffle=False),
+            initial_weights=initial_weights,
         )
 
     def test_split(self, *, data_dir=None, download: bool | None = None):

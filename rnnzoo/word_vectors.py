@@ -1,0 +1,106 @@
+"""Word vectors from co-occurrence counts: positive PMI, then a truncated SVD (Levy, Goldberg & Dagan, 2015).
+
+A model's embedding can start from these instead of random numbers: words
+that occur in the same contexts of the training text start close together,
+so a word seen in a handful of labelled examples begins near the words it
+behaves like. Counting and factorising take seconds with numpy; nothing is
+downloaded and only the training split's text is read.
+
+Recipe (the paper's recommended settings): counts within a symmetric window,
+weighted 1/distance; context counts smoothed with exponent 0.75 before PMI;
+negative PMI clipped to 0; vectors = U * sqrt(S) of the top singular values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CONTEXT_SMOOTHING = 0.75
+
+
+def cooccurrence(sequences, vocab_size: int, *, window: int = 5, num_contexts: int = 10_000) -> np.ndarray:
+    """(vocab_size, num_contexts) float32 counts of word i near context word j, each pair weighted 1/distance.
+
+    `sequences` are lists or arrays of ids; ids 0 (padding) and 1 (unknown)
+    count as neither word nor context. Contexts are the ids below
+    `num_contexts` (vocabularies list words most frequent first).
+    """
+    if window < 1:
+        raise ValueError(f"`window` must be at least 1. Received: window={window}")
+    num_contexts = min(num_contexts, vocab_size)
+    # One long stream, each sequence followed by `window` padding ids, so no window spans two sequences.
+    parts = []
+    for ids in sequences:
+        parts.append(np.asarray(ids, dtype=np.int64))
+        parts.append(np.zeros(window, dtype=np.int64))
+    stream = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    indices, weights = [], []
+    for distance in range(1, window + 1):
+        left, right = stream[:-distance], stream[distance:]
+        for word, context in ((left, right), (right, left)):
+            keep = (word > 1) & (context > 1) & (context < num_contexts) & (word < vocab_size)
+            indices.append(word[keep] * num_contexts + context[keep])
+            weights.append(np.full(indices[-1].size, 1.0 / distance))
+    # One pass over every pair: a bincount per distance would sweep the whole matrix each time.
+    counts = np.bincount(np.concatenate(indices), weights=np.concatenate(weights), minlength=vocab_size * num_contexts)
+    counts = counts.astype(np.float32)
+    return counts.reshape(vocab_size, num_contexts)
+
+
+def ppmi(counts: np.ndarray) -> np.ndarray:
+    """Positive pointwise mutual information of a count matrix, context distribution smoothed (float32)."""
+    total = counts.sum()
+    if total <= 0:
+        return np.zeros_like(counts, dtype=np.float32)
+    word = counts.sum(axis=1, keepdims=True, dtype=np.float64)
+    context = counts.sum(axis=0, keepdims=True, dtype=np.float64) ** CONTEXT_SMOOTHING
+    context = context / context.sum()
+    # log p(w,c) / (p(w) p(c)) = log count(w,c) - log count(w) - log p(c); in place, one float32 pass per
+    # term, as the matrix is large (words x contexts).
+    seen = counts > 0
+    pmi = np.zeros(counts.shape, dtype=np.float32)
+    np.log(counts, out=pmi, where=seen)
+    with np.errstate(divide="ignore"):
+        pmi -= np.log(np.where(word > 0, word, 1.0)).astype(np.float32)
+        pmi -= np.log(np.where(context > 0, context, 1.0)).astype(np.float32)
+    pmi[~seen] = 0.0
+    return np.maximum(pmi, 0.0, out=pmi)
+
+
+def truncated_svd_vectors(matrix: np.ndarray, dim: int, *, seed: int = 0, power_iterations: int = 2) -> np.ndarray:
+    """Rows of U * sqrt(S) for the `dim` largest singular values (randomised SVD, Halko et al. 2011)."""
+    rows, cols = matrix.shape
+    rank = min(dim, rows, cols)
+    rng = np.random.default_rng(seed)
+    probe = rng.standard_normal((cols, min(rank + 16, cols))).astype(np.float32)
+    basis, _ = np.linalg.qr(matrix @ probe)
+    for _ in range(power_iterations):
+        basis, _ = np.linalg.qr(matrix.T @ basis)
+        basis, _ = np.linalg.qr(matrix @ basis)
+    u_small, singular, _ = np.linalg.svd(basis.T @ matrix, full_matrices=False)
+    vectors = (basis @ u_small[:, :rank]) * np.sqrt(singular[:rank])
+    # A singular vector's sign is arbitrary; fix it so the same counts give the same vectors.
+    vectors *= np.where(vectors.sum(axis=0) < 0, -1.0, 1.0)
+    out = np.zeros((rows, dim), dtype=np.float32)
+    out[:, :rank] = vectors
+    return out
+
+
+def ppmi_svd_embeddings(sequences, vocab_size: int, dim: int, *, window: int = 5, num_contexts: int = 10_000,
+                        scale: float = 0.05, seed: int = 0) -> np.ndarray:
+    """A (vocab_size, dim) embedding matrix: PPMI-SVD vectors scaled to standard deviation `scale`.
+
+    Rows of ids that never occur with a context (padding, the unknown id,
+    words too rare) are small random numbers, as Keras' default initialiser
+    would give them.
+    """
+    counts = cooccurrence(sequences, vocab_size, window=window, num_contexts=num_contexts)
+    # From the counts, not the vectors: rounding in the SVD leaves rows of unseen words near, not at, zero.
+    seen = counts.sum(axis=1) > 0
+    vectors = truncated_svd_vectors(ppmi(counts), dim, seed=seed)
+    del counts
+    if seen.any():
+        vectors[seen] *= scale / max(float(vectors[seen].std()), 1e-12)
+    rng = np.random.default_rng(seed)
+    vectors[~seen] = rng.uniform(-scale, scale, size=(int((~seen).sum()), dim))
+    return vectors.astype(np.float32)
