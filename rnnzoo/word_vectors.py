@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 CONTEXT_SMOOTHING = 0.75
+# Cells per bincount: float64 sums of one block of rows at a time keep the transient memory near 800 MB.
+BLOCK_CELLS = 100_000_000
 
 
 def cooccurrence(sequences, vocab_size: int, *, window: int = 5, num_contexts: int = 10_000) -> np.ndarray:
@@ -41,9 +43,13 @@ def cooccurrence(sequences, vocab_size: int, *, window: int = 5, num_contexts: i
             keep = (word > 1) & (context > 1) & (context < num_contexts) & (word < vocab_size)
             indices.append(word[keep] * num_contexts + context[keep])
             weights.append(np.full(indices[-1].size, 1.0 / distance))
-    # One pass over every pair: a bincount per distance would sweep the whole matrix each time.
-    counts = np.bincount(np.concatenate(indices), weights=np.concatenate(weights), minlength=vocab_size * num_contexts)
-    counts = counts.astype(np.float32)
+    index, weight = np.concatenate(indices), np.concatenate(weights)
+    del indices, weights
+    counts = np.empty(vocab_size * num_contexts, dtype=np.float32)
+    for start in range(0, counts.size, BLOCK_CELLS):
+        stop = min(start + BLOCK_CELLS, counts.size)
+        block = (index >= start) & (index < stop)
+        counts[start:stop] = np.bincount(index[block] - start, weights=weight[block], minlength=stop - start)
     return counts.reshape(vocab_size, num_contexts)
 
 
@@ -87,18 +93,25 @@ def truncated_svd_vectors(matrix: np.ndarray, dim: int, *, seed: int = 0, power_
 
 
 def ppmi_svd_embeddings(sequences, vocab_size: int, dim: int, *, window: int = 5, num_contexts: int = 10_000,
-                        scale: float = 0.05, seed: int = 0) -> np.ndarray:
+                        max_words: int = 50_000, scale: float = 0.05, seed: int = 0) -> np.ndarray:
     """A (vocab_size, dim) embedding matrix: PPMI-SVD vectors scaled to standard deviation `scale`.
 
-    Rows of ids that never occur with a context (padding, the unknown id,
-    words too rare) are small random numbers, as Keras' default initialiser
-    would give them.
+    Vectors are counted for the `max_words` most frequent ids (the count
+    matrix takes max_words x num_contexts x 4 bytes, 2 GB at the defaults).
+    Rows of the other ids and of ids that never occur with a context
+    (padding, the unknown id, words too rare) are small random numbers, as
+    Keras' default initialiser would give them.
     """
-    counts = cooccurrence(sequences, vocab_size, window=window, num_contexts=num_contexts)
+    counted = min(vocab_size, max_words)
+    counts = cooccurrence(sequences, counted, window=window, num_contexts=num_contexts)
     # From the counts, not the vectors: rounding in the SVD leaves rows of unseen words near, not at, zero.
-    seen = counts.sum(axis=1) > 0
-    vectors = truncated_svd_vectors(ppmi(counts), dim, seed=seed)
+    seen = np.zeros(vocab_size, dtype=bool)
+    seen[:counted] = counts.sum(axis=1) > 0
+    matrix = ppmi(counts)
     del counts
+    vectors = np.zeros((vocab_size, dim), dtype=np.float32)
+    vectors[:counted] = truncated_svd_vectors(matrix, dim, seed=seed)
+    del matrix
     if seen.any():
         vectors[seen] *= scale / max(float(vectors[seen].std()), 1e-12)
     rng = np.random.default_rng(seed)

@@ -24,6 +24,26 @@ def test_cooccurrence_weights_by_distance_and_skips_padding_unknown_and_sequence
         cooccurrence([[2, 3]], vocab_size=4, window=0)
 
 
+def test_counting_in_blocks_of_rows_gives_the_same_counts(monkeypatch):
+    from rnnzoo import word_vectors
+
+    rng = np.random.default_rng(2)
+    sequences = [rng.integers(0, 40, size=rng.integers(1, 30)) for _ in range(50)]
+    whole = cooccurrence(sequences, vocab_size=40, window=3, num_contexts=15)
+    monkeypatch.setattr(word_vectors, "BLOCK_CELLS", 7)  # blocks that cut rows in the middle
+    np.testing.assert_array_equal(cooccurrence(sequences, vocab_size=40, window=3, num_contexts=15), whole)
+    assert whole.sum() > 0
+
+
+def test_only_the_most_frequent_max_words_are_counted():
+    rng = np.random.default_rng(3)
+    sequences = [rng.integers(2, 30, size=20) for _ in range(200)]
+    vectors = ppmi_svd_embeddings(sequences, vocab_size=30, dim=4, max_words=20, scale=0.05)
+    capped = ppmi_svd_embeddings(sequences, vocab_size=20, dim=4, scale=0.05)
+    np.testing.assert_allclose(vectors[2:20], capped[2:20], rtol=1e-5)  # the same counts for ids below the cap
+    assert vectors.shape == (30, 4) and np.abs(vectors[20:]).max() <= 0.05  # random rows above it
+
+
 def test_ppmi_matches_the_formula_with_smoothed_contexts():
     counts = np.random.default_rng(1).poisson(0.7, size=(40, 25)).astype(np.float32)
     total, word = counts.sum(), counts.sum(axis=1, keepdims=True)
