@@ -8,7 +8,10 @@ import rnnzoo
 from rnnzoo import ConfigError
 from rnnzoo.tasks.tagging import word_key
 from rnnzoo.word_vectors import cooccurrence, ppmi, ppmi_svd_embeddings, truncated_svd_vectors
-from tests.test_tagging import TINY, data_dir  # noqa: F401 - the tiny CoNLL-2000 fixture
+from test_tagging import TINY
+from test_tagging import data_dir as tagging_data_dir
+
+data_dir = tagging_data_dir  # the tiny CoNLL-2000 folder fixture, shared
 
 
 def test_cooccurrence_weights_by_distance_and_skips_padding_unknown_and_sequence_ends():
@@ -82,7 +85,7 @@ def test_words_used_alike_get_close_vectors():
     assert 0 < np.abs(vectors[~seen]).max() <= 0.05
 
 
-def test_training_starts_the_embedding_at_the_vectors(data_dir, tmp_path):  # noqa: F811
+def test_training_starts_the_embedding_at_the_vectors(data_dir, tmp_path):
     class FirstWeights(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
             self.embedding = self.model.get_layer("embedding").get_weights()[0]
