@@ -108,3 +108,9 @@ def test_embedding_init_on_a_task_without_word_ids_is_one_clear_error(tmp_path):
         rnnzoo.train("adding_lstm", out_dir=tmp_path / "run", embedding_init="ppmi_svd", verbose=0)
     with pytest.raises(ConfigError, match=r"`model.embedding_init` must be one of 'random', 'ppmi_svd'"):
         rnnzoo.load_config("sentiment_bilstm", {"embedding_init": "glove"})
+
+
+@pytest.mark.parametrize("sequences", [[], [[]], [[0, 1, 1]]], ids=["no-sequences", "empty", "padding-and-unknown"])
+def test_text_without_countable_words_gives_random_rows_and_no_nan(sequences):
+    vectors = ppmi_svd_embeddings(sequences, vocab_size=10, dim=4)
+    assert vectors.shape == (10, 4) and np.isfinite(vectors).all() and 0 < np.abs(vectors).max() <= 0.05

@@ -58,9 +58,8 @@ class Task(abc.ABC):
     def embedding_start(self, word_ids, vocab_size: int, info: dict[str, Any]) -> dict[str, list] | None:
         """`Prepared.initial_weights` for `model.embedding_init` from the training split's word-id sequences.
 
-        `word_ids` is iterated once, and only when the config asks for vectors.
-
-        Records the seconds it took in `info` (benchmarks count them as training time).
+        `word_ids` is iterated once, and only when the config asks for vectors. Records the
+        seconds it took in `info` (benchmarks count them as training time).
         """
         if self.cfg.model.embedding_init == "random":
             return None
