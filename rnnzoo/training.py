@@ -370,8 +370,9 @@ def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief
     model = task.training_model(cfg)
     if prepared.target_counts is not None:
         start_head_at_prior(model, prepared.target_counts)
-    for layer_name, weights in (prepared.initial_weights or {}).items():
-        model.get_layer(layer_name).set_weights(weights)
+    if prepared.initial_weights is not None and read_state(backup_dir) is None:  # resuming loads a checkpoint instead
+        for layer_name, weights in prepared.initial_weights().items():
+            model.get_layer(layer_name).set_weights(weights)
     steps_per_epoch = math.ceil(prepared.num_train / cfg.train.batch_size)
     compile_model(model, cfg, total_steps=steps_per_epoch * cfg.train.epochs)
 

@@ -13,7 +13,7 @@ import dataclasses
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rnnzoo.config import Config
 from rnnzoo.errors import DataError
@@ -33,8 +33,9 @@ class Prepared:
     # How often each class of the head occurs among the training targets; when given,
     # training starts the head's bias at the log of these frequencies (training.start_head_at_prior).
     target_counts: Any | None = None
-    # Starting weights for named layers (e.g. {"embedding": [vectors]}), set after the model is built.
-    initial_weights: dict[str, list] | None = None
+    # Computes starting weights for named layers (e.g. {"embedding": [vectors]}), set after the model is
+    # built; called only when a run starts fresh (a resumed run loads its checkpoint's weights instead).
+    initial_weights: Callable[[], dict[str, list]] | None = None
 
 
 class Task(abc.ABC):
@@ -55,22 +56,26 @@ class Task(abc.ABC):
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
         """Loads the splits, adapts preprocessing on train only, returns batched pipelines."""
 
-    def embedding_start(self, word_ids, vocab_size: int, info: dict[str, Any]) -> dict[str, list] | None:
+    def embedding_start(self, word_ids, vocab_size: int, info: dict[str, Any]) -> Callable[[], dict[str, list]] | None:
         """`Prepared.initial_weights` for `model.embedding_init` from the training split's word-id sequences.
 
-        `word_ids` is iterated once, and only when the config asks for vectors. Records the
-        seconds it took in `info` (benchmarks count them as training time).
+        `word_ids` is iterated once, and only when the vectors are asked for. Records the
+        seconds they took in `info` (benchmarks count them as training time).
         """
         if self.cfg.model.embedding_init == "random":
             return None
         from rnnzoo.word_vectors import ppmi_svd_embeddings
 
-        started = time.perf_counter()
-        print(f"rnnzoo: counting word co-occurrences for PPMI-SVD embeddings ({vocab_size:,} words)", file=sys.stderr)
-        vectors = ppmi_svd_embeddings(word_ids, vocab_size, self.cfg.model.embedding_dim, seed=self.cfg.train.seed)
-        info["embedding_init_seconds"] = time.perf_counter() - started
-        print(f"rnnzoo: PPMI-SVD embeddings in {info['embedding_init_seconds']:.1f} s", file=sys.stderr)
-        return {"embedding": [vectors]}
+        def vectors() -> dict[str, list]:
+            started = time.perf_counter()
+            print(f"rnnzoo: counting word co-occurrences for PPMI-SVD embeddings ({vocab_size:,} words)",
+                  file=sys.stderr)
+            matrix = ppmi_svd_embeddings(word_ids, vocab_size, self.cfg.model.embedding_dim, seed=self.cfg.train.seed)
+            info["embedding_init_seconds"] = time.perf_counter() - started
+            print(f"rnnzoo: PPMI-SVD embeddings in {info['embedding_init_seconds']:.1f} s", file=sys.stderr)
+            return {"embedding": [matrix]}
+
+        return vectors
 
     def training_model(self, cfg: Config):
         """The uncompiled model `fit` trains; a task may train a variant (e.g. stateful) of the named model."""

@@ -157,7 +157,7 @@ class TaggingTask(Task):
         info = {"data_source": origin, "target": self.cfg.data.target, "train_sentences": len(train),
                 "validation_sentences": len(validation), "test_sentences": len(test),
                 "train_tokens": sum(len(s.words) for s in train), "vocabulary_size": len(self.words)}
-        # A generator: the ids are computed only when embedding_init asks for them.
+        # A generator: the ids are computed only when the vectors are.
         initial_weights = self.embedding_start((self.words.encode([word_key(w) for w in s.words]) for s in train),
                                                len(self.words), info)
         return Prepared(

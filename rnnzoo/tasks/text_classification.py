@@ -75,7 +75,7 @@ class TextClassificationTask(Task):
         info = {"data_source": origin, "train_examples": len(train_texts),
                 "validation_examples": len(val_texts) if has_validation else 0,
                 "test_examples": len(test_texts), "vocabulary_size": vocabulary_size}
-        # A generator: the texts are tokenized again (whole, not truncated) only when embedding_init asks.
+        # A generator: the texts are tokenized again (whole, not truncated) only when the vectors are computed.
         word_ids = (ids for batch in tf.data.Dataset.from_tensor_slices(train_texts).batch(512)
                     for ids in self.to_ids.vectorizer(batch).numpy())
         initial_weights = self.embedding_start(word_ids, max(vocabulary_size, 2), info)
