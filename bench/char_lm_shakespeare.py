@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 import rnnzoo  # noqa: E402
-from rnnzoo.cli import parse_set_values  # noqa: E402
+from rnnzoo.config.overrides import parse_set_values  # noqa: E402
 
 TARGET = 1.50
 

@@ -28,7 +28,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import rnnzoo  # noqa: E402
-from rnnzoo import sampling  # noqa: E402
+from rnnzoo.inference import sampling  # noqa: E402
 
 PROMPT = "ROMEO:\n"
 KERAS_IO_MAXLEN = 40

@@ -35,7 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 import rnnzoo  # noqa: E402
-from rnnzoo.doctor import environment, recurrent_layers  # noqa: E402
+from rnnzoo.cli.doctor import environment, recurrent_layers  # noqa: E402
 
 MODELS = {
     # name: (sequence length, overrides); sizes are the named models' own unless noted

@@ -19,10 +19,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from rnnzoo import batching  # noqa: E402
+from rnnzoo.preprocessing import batching  # noqa: E402
 from rnnzoo.builders import build_model  # noqa: E402
 from rnnzoo.datasets import load_examples  # noqa: E402
-from rnnzoo.registry import load_config  # noqa: E402
+from rnnzoo.config.registry import load_config  # noqa: E402
 from rnnzoo.tasks.text_classification import TextClassificationTask  # noqa: E402
 
 

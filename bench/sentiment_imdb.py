@@ -32,10 +32,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import rnnzoo  # noqa: E402
-from rnnzoo.cli import parse_set_values  # noqa: E402
+from rnnzoo.config.overrides import parse_set_values  # noqa: E402
 from rnnzoo.datasets import load_examples  # noqa: E402
 from rnnzoo.tasks.text_classification import TEST_SAMPLE_SIZE, fixed_sample  # noqa: E402
-from rnnzoo.training import TestCheckpoints  # noqa: E402
+from rnnzoo.training.callbacks import TestCheckpoints  # noqa: E402
 
 
 def reference(data_dir: str, sample: np.ndarray, checkpoints_per_epoch: int, epochs: int = 2):

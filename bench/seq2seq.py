@@ -31,7 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 import rnnzoo  # noqa: E402
-from rnnzoo.cli import parse_set_values  # noqa: E402
+from rnnzoo.config.overrides import parse_set_values  # noqa: E402
 
 TARGETS = {"addition_lstm": ("exact_accuracy", 0.995, "keras.io addition example: ~0.99 per character"),
            "dates_gru": ("exact_accuracy", 0.995, ""),

@@ -21,7 +21,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import rnnzoo  # noqa: E402
-from rnnzoo.cli import parse_set_values  # noqa: E402
+from rnnzoo.config.overrides import parse_set_values  # noqa: E402
 
 TARGETS = {"pos": ("test_token_accuracy", 0.965, "token accuracy"),
            "chunk": ("test_chunk_f1", 0.935, "chunk F1 (conlleval)")}

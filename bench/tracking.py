@@ -20,7 +20,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import rnnzoo  # noqa: E402
-from rnnzoo.cli import parse_set_values  # noqa: E402
+from rnnzoo.config.overrides import parse_set_values  # noqa: E402
 
 
 def main() -> None:

@@ -13,10 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rnnzoo._version import __version__
 from rnnzoo.errors import ConfigError, DataError, RnnzooError, RunFolderError
-from rnnzoo.registry import get_config, list_models, load_config
-
-__version__ = "0.1.0"
+from rnnzoo.config.registry import get_config, list_models, load_config
 
 __all__ = [
     "ConfigError", "DataError", "RnnzooError", "RunFolderError",
@@ -52,6 +51,6 @@ def train(name_or_path: str | Path, **kwargs: Any):
 
 def load_run(run_dir: str | Path):
     """The `Run` of a run folder: `.config`, `.model`, `.history`, `.metrics`, `.predict`, `.export`."""
-    from rnnzoo.run import load_run as _load_run
+    from rnnzoo.runs.run import load_run as _load_run
 
     return _load_run(run_dir)

@@ -112,7 +112,7 @@ def _train_cell(cell: str, length: int, overrides: dict, probe, log: Callable[[s
 
     from rnnzoo.builders import build_model
     from rnnzoo.builders.common import compile_model
-    from rnnzoo.registry import load_config
+    from rnnzoo.config.registry import load_config
 
     cfg = load_config(f"adding_{cell}", {"seq_length": length, **overrides})
     keras.utils.set_random_seed(cfg.train.seed)
@@ -149,7 +149,7 @@ def exploding_run(*, clipnorm: float, length: int = EXPLODING_LENGTH, gain: floa
 
     from rnnzoo.builders import build_model
     from rnnzoo.builders.common import make_optimizer
-    from rnnzoo.registry import load_config
+    from rnnzoo.config.registry import load_config
 
     cfg = load_config("adding_rnn", {"seq_length": length, "optimizer": "sgd", "learning_rate": learning_rate,
                                      "clipnorm": clipnorm, "seed": seed, "batch_size": batch_size})

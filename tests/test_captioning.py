@@ -12,7 +12,7 @@ from rnnzoo.cli import main
 from rnnzoo.datasets.flickr import load_flickr
 from rnnzoo.datasets.images import fit_image, read_image
 from rnnzoo.datasets.scenes import COLOURS, caption, load_scenes, possible_captions, render
-from rnnzoo.decoding import CaptionDecoder, beam_search, greedy_search
+from rnnzoo.inference.decoding import CaptionDecoder, beam_search, greedy_search
 
 # -- synthetic scenes -------------------------------------------------------------------------------
 

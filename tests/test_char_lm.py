@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 import rnnzoo
-from rnnzoo import DataError, RnnzooError, datasets, sampling
+from rnnzoo import DataError, RnnzooError, datasets
+from rnnzoo.inference import sampling
 from rnnzoo.cli import main
 from rnnzoo.datasets.text_corpus import load_text, locate_and_read
 from rnnzoo.tasks.char_lm import CharVocabulary, stream_loss, streams, windows
@@ -254,7 +255,7 @@ def test_cli_generate_bad_input_exits_2_with_one_line(run, capsys, extra, messag
 
 
 def test_generate_needs_a_language_model(tmp_path):
-    from rnnzoo.run import Run
+    from rnnzoo.runs import Run
 
     class NotALanguageModel(Run):
         task = object()
@@ -288,7 +289,7 @@ def test_vocabulary_round_trip_and_out_of_vocabulary():
     assert vocabulary.size == 5 and vocabulary.frequencies == [2, 2, 1]
     np.testing.assert_array_equal(vocabulary.encode("abz"), [2, 3, 1])
     assert vocabulary.decode([2, 3, 4]) == "abc"
-    from rnnzoo.text import CharsToIds
+    from rnnzoo.layers.text import CharsToIds
 
     ids = CharsToIds(vocabulary.characters)(tf.constant(["abz", "c", ""])).numpy()
     np.testing.assert_array_equal(ids, [[2, 3, 1], [4, 0, 0], [0, 0, 0]])

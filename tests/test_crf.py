@@ -9,7 +9,9 @@ import pytest
 
 import rnnzoo
 from rnnzoo import ConfigError
-from rnnzoo.crf import iob_transition_mask, sequence_log_likelihood, viterbi
+from rnnzoo.inference.viterbi import viterbi
+from rnnzoo.layers.crf import sequence_log_likelihood
+from rnnzoo.tasks.tagging_metrics import iob_transition_mask
 from test_tagging import TINY
 from test_tagging import data_dir as tagging_data_dir
 

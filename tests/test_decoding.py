@@ -8,7 +8,7 @@ import pytest
 import rnnzoo
 from helpers import random_batch
 from rnnzoo import RnnzooError
-from rnnzoo.decoding import Seq2SeqDecoder, beam_search, greedy_search, search
+from rnnzoo.inference.decoding import Seq2SeqDecoder, beam_search, greedy_search, search
 
 ARCHITECTURES = [
     dict(cell="gru", bidirectional=True, attention="additive", num_layers=1),

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import rnnzoo
-from rnnzoo import distribute
+from rnnzoo.training import distribute
 from rnnzoo.cli import main
 
 CORPUS = "hello world, hello there. " * 40
@@ -109,7 +109,7 @@ def test_mirrored_two_devices_matches_one_device_and_resumes(tmp_path):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         import keras, numpy as np, rnnzoo
-        from rnnzoo import distribute
+        from rnnzoo.training import distribute
 
         # The same global batches, one device vs two replicas: Keras splits each batch and averages gradients.
         rng = np.random.default_rng(0)

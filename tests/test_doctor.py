@@ -7,7 +7,7 @@ import keras
 import rnnzoo
 from rnnzoo import layers as zoo_layers
 from rnnzoo.cli import main
-from rnnzoo.doctor import doctor, fused_blockers
+from rnnzoo.cli.doctor import doctor, fused_blockers
 
 
 def test_eligible_model_reports_every_layer_eligible():

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import rnnzoo
 from rnnzoo import datasets
-from rnnzoo.cli import parse_set_values
-from rnnzoo.commands import read_inputs
+from rnnzoo.config.overrides import parse_set_values
+from rnnzoo.cli.commands import read_inputs
 from rnnzoo.config import FIELD_SECTION
 from rnnzoo.errors import ConfigError, DataError, RnnzooError
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import rnnzoo
-from rnnzoo import precision
+from rnnzoo.builders import precision
 
 TINY = {"units": 16, "embedding_dim": 8, "vocab_size": 30, "learning_rate": 1e-2}
 

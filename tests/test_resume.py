@@ -22,7 +22,7 @@ import pytest
 
 import rnnzoo
 from imdb_fixtures import write_acl_imdb
-from rnnzoo.resume import read_state
+from rnnzoo.training.resume import read_state
 
 TRAIN = ["sentiment_bilstm", "--epochs", "3", "--batch-size", "4", "--seed", "7",
          "--set", "units=4", "--set", "embedding_dim=4", "--set", "num_layers=1", "--set", "max_length=16",
@@ -144,7 +144,7 @@ def test_killed_and_interrupted_training_resumes_to_the_uninterrupted_result(tmp
 def test_data_order_is_a_function_of_seed_and_epoch_and_preprocessing_stays_cached():
     import tensorflow as tf
 
-    from rnnzoo import batching
+    from rnnzoo.preprocessing import batching
 
     calls = []
 
@@ -172,7 +172,7 @@ def test_data_order_is_a_function_of_seed_and_epoch_and_preprocessing_stays_cach
 def test_validations_within_an_epoch_keep_the_best_checks_weights():
     import tensorflow as tf
 
-    from rnnzoo.training import EarlyStoppingWithinEpoch
+    from rnnzoo.training.callbacks import EarlyStoppingWithinEpoch
 
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(64, 3)).astype("float32"), rng.integers(0, 2, (64, 1)).astype("float32")

@@ -76,7 +76,7 @@ def test_padding_and_truncation_follow_the_config(run):
 
 
 def test_bucketed_batches_pad_less_than_padding_to_the_cap():
-    from rnnzoo import batching
+    from rnnzoo.preprocessing import batching
 
     rng = np.random.default_rng(0)
     lengths = rng.integers(1, 200, size=400)
@@ -228,7 +228,7 @@ def test_a_run_folder_refuses_a_different_config(run):
 def test_weight_averaging_puts_the_moving_average_into_the_model_at_each_epoch_end():
     import keras
 
-    from rnnzoo.training import AverageWeightsEachEpoch
+    from rnnzoo.training.callbacks import AverageWeightsEachEpoch
 
     class Gap(keras.callbacks.Callback):
         gaps = []

@@ -7,7 +7,7 @@ import pytest
 
 from rnnzoo import DataError, datasets
 from rnnzoo.datasets.synthetic import load_synthetic
-from rnnzoo.vocabulary import END, PAD, START, UNKNOWN, Vocabulary, tokenize
+from rnnzoo.preprocessing.vocabulary import END, PAD, START, UNKNOWN, Vocabulary, tokenize
 
 
 @pytest.mark.parametrize("task", ["addition", "dates"])

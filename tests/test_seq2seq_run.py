@@ -121,10 +121,10 @@ def test_a_tiny_reversal_task_is_learned_to_100_percent(tmp_path):
 
 def test_the_head_starts_at_the_log_frequency_of_the_training_targets():
     """Without it a big softmax stalls at the unigram distribution (see training.start_head_at_prior)."""
-    from rnnzoo.registry import load_config
+    from rnnzoo.config.registry import load_config
     from rnnzoo.tasks import task_class
-    from rnnzoo.training import start_head_at_prior
-    from rnnzoo.vocabulary import END
+    from rnnzoo.training.trainer import start_head_at_prior
+    from rnnzoo.preprocessing.vocabulary import END
 
     cfg = load_config("addition_lstm", TINY)
     task = task_class(cfg)(cfg)

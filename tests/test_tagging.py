@@ -10,7 +10,7 @@ from rnnzoo import ConfigError, DataError, RnnzooError
 from rnnzoo.cli import main
 from rnnzoo.datasets.conll2000 import load_sentences, read_tagged
 from rnnzoo.layers import MaskedMaxOverCharacters
-from rnnzoo.tagging_metrics import chunk_scores, chunks, token_accuracy
+from rnnzoo.tasks.tagging_metrics import chunk_scores, chunks, token_accuracy
 
 TRAIN = """Confidence NN B-NP
 in IN B-PP

@@ -6,7 +6,7 @@ import pytest
 import rnnzoo
 from rnnzoo import DataError, RnnzooError
 from rnnzoo.datasets.tracking import generate, load_tracking
-from rnnzoo.kalman import kalman_filter, rmse
+from rnnzoo.tasks.kalman import kalman_filter, rmse
 from rnnzoo.tasks.tracking import TrackingTask, features, last_detections
 
 TINY = {"units": 8, "num_examples": 60, "seq_length": 12, "batch_size": 16, "num_layers": 1}

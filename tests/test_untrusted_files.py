@@ -1,7 +1,9 @@
 """Model files from elsewhere run no code, and a failed save never damages the file it was replacing."""
 
+import importlib
 import inspect
 import json
+import pkgutil
 import shutil
 from pathlib import Path
 
@@ -9,11 +11,10 @@ import keras
 import pytest
 
 import rnnzoo.layers
-import rnnzoo.text
 from rnnzoo import files
 from rnnzoo.cli import main
 from rnnzoo.errors import RunFolderError
-from rnnzoo.run import Run
+from rnnzoo.runs import Run
 
 
 def lambda_model_file(path):
@@ -46,9 +47,12 @@ def test_a_damaged_model_file_is_a_clear_error(tiny_sentiment_run, tmp_path, con
 
 
 def test_rnnzoo_layers_are_registered_serializables(tiny_sentiment_run, tmp_path):
-    layers = [cls for module in (rnnzoo.layers, rnnzoo.text) for _, cls in inspect.getmembers(module, inspect.isclass)
-              if issubclass(cls, keras.layers.Layer) and cls.__module__ == module.__name__]
-    assert {"MaskedPooling1D", "RepeatAlongTime", "TextToIds", "CharsToIds", "LastStepSoftmax"} <= {c.__name__ for c in layers}
+    # Every Layer and Loss defined anywhere in rnnzoo.layers is registered by importing that one package.
+    modules = [importlib.import_module(f"rnnzoo.layers.{info.name}") for info in pkgutil.iter_modules(rnnzoo.layers.__path__)]
+    layers = [cls for module in modules for _, cls in inspect.getmembers(module, inspect.isclass)
+              if issubclass(cls, (keras.layers.Layer, keras.losses.Loss)) and cls.__module__ == module.__name__]
+    assert {"MaskedPooling1D", "RepeatAlongTime", "TextToIds", "CharsToIds", "LastStepSoftmax", "LSTM", "GRU", "CRF",
+            "CRFLoss"} <= {c.__name__ for c in layers}
     for cls in layers:
         name = keras.saving.get_registered_name(cls)
         assert name == f"rnnzoo>{cls.__name__}" and keras.saving.get_registered_object(name) is cls

@@ -1,4 +1,4 @@
-"""PPMI-SVD word vectors (rnnzoo.word_vectors) and `model.embedding_init`, against hand-computed cases."""
+"""PPMI-SVD word vectors (rnnzoo.preprocessing.word_vectors) and `model.embedding_init`, against hand-computed cases."""
 
 import keras
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 import rnnzoo
 from rnnzoo import ConfigError
 from rnnzoo.tasks.tagging import word_key
-from rnnzoo.word_vectors import cooccurrence, ppmi, ppmi_svd_embeddings, truncated_svd_vectors
+from rnnzoo.preprocessing.word_vectors import cooccurrence, ppmi, ppmi_svd_embeddings, truncated_svd_vectors
 from test_tagging import TINY
 from test_tagging import data_dir as tagging_data_dir
 
@@ -28,7 +28,7 @@ def test_cooccurrence_weights_by_distance_and_skips_padding_unknown_and_sequence
 
 
 def test_counting_in_blocks_of_rows_gives_the_same_counts(monkeypatch):
-    from rnnzoo import word_vectors
+    from rnnzoo.preprocessing import word_vectors
 
     rng = np.random.default_rng(2)
     sequences = [rng.integers(0, 40, size=rng.integers(1, 30)) for _ in range(50)]

@@ -10,7 +10,7 @@ from rnnzoo.builders.many_to_one import build_many_to_one
 from rnnzoo.builders.one_to_many import build_one_to_many
 from rnnzoo.builders.seq2seq import build_seq2seq
 from rnnzoo.config import Config
-from rnnzoo.precision import precision_scope
+from rnnzoo.builders.precision import precision_scope
 
 BUILDERS = {
     "many_to_one": build_many_to_one,

@@ -15,7 +15,7 @@ word embedding before the recurrent stack (what the CoNLL-2000 systems used):
   column (the part of speech when chunking), embedded.
 The model then takes a dict `{"inputs": word ids, "chars": ..., "tag_features": ...}`.
 With `crf = true` the head gives per-word tag scores and a CRF layer holds
-learned tag-to-tag transitions (`rnnzoo.crf`).
+learned tag-to-tag transitions (`rnnzoo.layers.crf`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from keras import layers
 
 from rnnzoo.builders.common import output_head, recurrent_stack, sequence_input
 from rnnzoo.config import Config, ModelSpec
-from rnnzoo.crf import CRF
+from rnnzoo.layers.crf import CRF
 from rnnzoo.layers import ConcatenateFeatures, MaskedMaxOverCharacters, ZeroPaddingCharacters
 
 CHAR_KERNEL = 3  # characters each CNN filter sees (suffixes such as -ed, -ly, -ing)
@@ -66,7 +66,7 @@ def build_aligned(cfg: Config, *, batch_size: int | None = None, stateful: bool 
     x = recurrent_stack(x, m, prefix="", return_sequences=True, bidirectional=m.bidirectional, stateful=stateful)
     if m.dropout > 0:
         x = layers.Dropout(m.dropout, name="head_dropout")(x)
-    if m.crf:  # per-word scores, and the CRF layer's tag transitions on top (see rnnzoo.crf)
+    if m.crf:  # per-word scores, and the CRF layer's tag transitions on top (see rnnzoo.layers.crf)
         outputs = CRF(m.num_classes, name="crf")(output_head(x, m, m.num_classes, activation="linear"))
     else:
         outputs = output_head(x, m, m.num_classes)

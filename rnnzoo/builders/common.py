@@ -173,7 +173,7 @@ def compile_model(model: keras.Model, cfg: Config, *, total_steps: int | None = 
     """Compiles with the config's optimizer and the head's default loss and metrics."""
     loss, metrics = default_loss_and_metrics(cfg)
     if cfg.model.crf:
-        from rnnzoo.crf import CRFLoss
+        from rnnzoo.layers.crf import CRFLoss
 
         loss = CRFLoss(model.get_layer("crf"))
     model.compile(optimizer=make_optimizer(cfg.train, total_steps), loss=loss, metrics=metrics)

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnzoo import batching, datasets, files
+from rnnzoo import datasets, files
+from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
 from rnnzoo.datasets.adding import BASELINE_MSE
 from rnnzoo.errors import DataError

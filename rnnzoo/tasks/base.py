@@ -46,7 +46,7 @@ class Task(abc.ABC):
     supports_embedding_init = False
 
     def __init__(self, cfg: Config):
-        from rnnzoo.batching import DataEpoch
+        from rnnzoo.preprocessing.batching import DataEpoch
 
         self.cfg = cfg
         # Training pipelines read the epoch from here, so a resumed run sees the same data order.
@@ -64,7 +64,7 @@ class Task(abc.ABC):
         """
         if self.cfg.model.embedding_init == "random":
             return None
-        from rnnzoo.word_vectors import ppmi_svd_embeddings
+        from rnnzoo.preprocessing.word_vectors import ppmi_svd_embeddings
 
         def vectors() -> dict[str, list]:
             started = time.perf_counter()

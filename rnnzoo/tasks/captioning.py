@@ -1,6 +1,6 @@
 """Image captioning (one-to-many): synthetic scenes or a Flickr-layout folder; images in, captions out.
 
-Captions are lower-cased words (`rnnzoo.vocabulary`, ids 0 padding,
+Captions are lower-cased words (`rnnzoo.preprocessing.vocabulary`, ids 0 padding,
 1 unknown, 2 start, 3 end), with the vocabulary built on the training
 captions only. Every (image, caption) pair is a training example: the
 decoder is fed `<start> w_1 ... w_n` next to the image and learns
@@ -8,7 +8,7 @@ decoder is fed `<start> w_1 ... w_n` next to the image and learns
 words are left out of training.
 
 Decoding (`decode`, `rnnzoo decode RUN image.png`) encodes each image once and
-runs the shared greedy or beam search of `rnnzoo.decoding` over the one-step
+runs the shared greedy or beam search of `rnnzoo.inference.decoding` over the one-step
 decoder (`CaptionDecoder`), until the end token or the longest training
 caption + 10 words. Test metrics over the whole test split, greedy:
 exact-caption accuracy (the output equals one of the image's captions) and
@@ -23,14 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from rnnzoo import batching, datasets, files
+from rnnzoo import datasets, files
+from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
 from rnnzoo.datasets.images import fit_image, read_image
-from rnnzoo.decoding import CaptionDecoder, check_search_arguments, search
+from rnnzoo.inference.decoding import CaptionDecoder, check_search_arguments, search
 from rnnzoo.errors import ConfigError, DataError
-from rnnzoo.metrics import corpus_bleu, exact_accuracy
+from rnnzoo.inference.scores import corpus_bleu, exact_accuracy
 from rnnzoo.tasks.base import DecodingTask, Prepared, read_state
-from rnnzoo.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
+from rnnzoo.preprocessing.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
 
 EXTRA_DECODE_STEPS = 10  # decoding may run this many words past the longest training caption
 

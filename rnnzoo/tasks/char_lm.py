@@ -35,7 +35,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import files, sampling
+from rnnzoo import files
+from rnnzoo.inference import sampling
 from rnnzoo.config import Config
 from rnnzoo.datasets.text_corpus import locate_and_read, split_text
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError
@@ -293,7 +294,7 @@ class CharLanguageModelTask(Task):
 
     def serving_model(self, core: keras.Model) -> keras.Model:
         """Raw strings in, the probabilities of the next character (by id) out."""
-        from rnnzoo.text import CharsToIds, LastStepSoftmax
+        from rnnzoo.layers.text import CharsToIds, LastStepSoftmax
 
         text = keras.Input(shape=(), dtype="string", name="text")
         ids = CharsToIds(self.vocabulary.characters, name="chars_to_ids")(text)

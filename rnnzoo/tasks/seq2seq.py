@@ -2,12 +2,12 @@
 
 Sources and targets are tokenized in Python (characters for the synthetic
 tasks, words for translation) and mapped to ids with vocabularies built on
-the training split (`rnnzoo.vocabulary`: 0 pad, 1 unknown, 2 start, 3 end).
+the training split (`rnnzoo.preprocessing.vocabulary`: 0 pad, 1 unknown, 2 start, 3 end).
 Training pairs longer than `data.max_length` tokens on either side are left
 out; the decoder is fed `<start> y_1 ... y_n` and learns `y_1 ... y_n <end>`
 (teacher forcing). Batches are bucketed by source length.
 
-Decoding (`decode`) runs greedy or beam search (`rnnzoo.decoding`) and
+Decoding (`decode`) runs greedy or beam search (`rnnzoo.inference.decoding`) and
 stops at the end token or after `max_target_length + 10` tokens. Test
 metrics: exact-sequence accuracy for the synthetic tasks, corpus BLEU
 (sacrebleu) for translation, both over the whole test split.
@@ -21,13 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from rnnzoo import batching, datasets, files
+from rnnzoo import datasets, files
+from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
-from rnnzoo.decoding import Seq2SeqDecoder, check_search_arguments, search
+from rnnzoo.inference.decoding import Seq2SeqDecoder, check_search_arguments, search
 from rnnzoo.errors import DataError
-from rnnzoo.metrics import corpus_bleu, exact_accuracy
+from rnnzoo.inference.scores import corpus_bleu, exact_accuracy
 from rnnzoo.tasks.base import DecodingTask, Prepared, check_texts, read_state
-from rnnzoo.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
+from rnnzoo.preprocessing.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
 
 SYNTHETIC = ("addition", "dates")
 EXTRA_DECODE_STEPS = 10  # decoding may run this many tokens past the longest training target

@@ -28,14 +28,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import batching, files, tagging_metrics
+from rnnzoo import files
+from rnnzoo.preprocessing import batching
+from rnnzoo.tasks import tagging_metrics
 from rnnzoo.config import Config
-from rnnzoo.crf import iob_transition_mask, viterbi
+from rnnzoo.inference.viterbi import viterbi
+from rnnzoo.tasks.tagging_metrics import iob_transition_mask
 from rnnzoo.datasets.conll2000 import Sentence, load_sentences
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
 from rnnzoo.tasks.char_lm import CharVocabulary
-from rnnzoo.vocabulary import Vocabulary
+from rnnzoo.preprocessing.vocabulary import Vocabulary
 
 UNSEEN_TAG = "<unseen>"  # target id 0: a gold tag that the training split never had
 MAX_WORD_CHARS = 20      # longer words keep their first and last 10 characters (prefixes and suffixes)

@@ -17,11 +17,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import batching, datasets, files
+from rnnzoo import datasets, files
+from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
 from rnnzoo.errors import RunFolderError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
-from rnnzoo.text import TextToIds
+from rnnzoo.layers.text import TextToIds
 
 LABELS = {"imdb": ("negative", "positive")}
 TEST_SAMPLE_SIZE = 5000

@@ -31,7 +31,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import batching, files, kalman
+from rnnzoo import files
+from rnnzoo.preprocessing import batching
+from rnnzoo.tasks import kalman
 from rnnzoo.config import Config
 from rnnzoo.datasets.tracking import load_tracking
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError

@@ -17,7 +17,7 @@ PAD, UNKNOWN, START, END = 0, 1, 2, 3
 SPECIAL_TOKENS = ("", "[UNK]", "<start>", "<end>")
 TOKENIZERS = ("chars", "words")
 
-# ASCII punctuation except the apostrophe ("don't" stays one word); rnnzoo.text uses the same class.
+# ASCII punctuation except the apostrophe ("don't" stays one word); rnnzoo.layers.text uses the same class.
 PUNCTUATION = r"""[!"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~]"""
 _PUNCTUATION = re.compile(f"({PUNCTUATION})")
 

@@ -26,6 +26,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from rnnzoo.devices import visible_devices
+
 MASK_FREE_FUSED_BACKENDS = ("jax", "torch")  # their fused LSTM/GRU raise NotImplementedError on a mask
 
 
@@ -33,7 +35,7 @@ def environment() -> dict[str, Any]:
     """Backend, versions and the devices the backend sees."""
     import keras
 
-    from rnnzoo import __version__
+    from rnnzoo._version import __version__
 
     backend = keras.backend.backend()
     info: dict[str, Any] = {
@@ -46,33 +48,6 @@ def environment() -> dict[str, Any]:
     info["devices"] = visible_devices(backend)
     info["gpu"] = any(device.startswith("GPU") for device in info["devices"])
     return info
-
-
-def visible_devices(backend: str) -> list[str]:
-    """`KIND:index (description)` for each device the backend can place work on."""
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return [f"{d.device_type}:{d.name.rsplit(':', 1)[-1]}" for d in tf.config.list_physical_devices()]
-    if backend == "jax":
-        import jax
-
-        return [f"{'GPU' if d.platform in ('gpu', 'cuda', 'rocm') else d.platform.upper()}:{d.id} ({d.device_kind})"
-                for d in jax.devices()]
-    if backend == "torch":
-        import torch
-
-        gpus = [f"GPU:{i} ({torch.cuda.get_device_name(i)}, cuDNN {torch.backends.cudnn.version()})"
-                for i in range(torch.cuda.device_count())]
-        return ["CPU:0", *gpus]
-    return ["CPU:0"]
-
-
-def gpu_available() -> bool:
-    """Whether the Keras backend sees at least one GPU."""
-    import keras
-
-    return any(device.startswith("GPU") for device in visible_devices(keras.backend.backend()))
 
 
 def _activation_name(function) -> str:
@@ -160,7 +135,7 @@ def doctor(name_or_config: str | Path | None = None, **overrides: Any) -> dict[s
         return report
     from rnnzoo.builders import build_model
     from rnnzoo.config import Config
-    from rnnzoo.registry import load_config
+    from rnnzoo.config.registry import load_config
 
     cfg = name_or_config if isinstance(name_or_config, Config) else load_config(name_or_config, overrides)
     if isinstance(name_or_config, Config) and overrides:

@@ -8,11 +8,7 @@ The run folder holds everything a later command needs: `config.json`,
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import json
 import math
-import platform
 import sys
 import time
 import warnings
@@ -22,141 +18,18 @@ from typing import Any
 
 import keras
 
-from rnnzoo import __version__, distribute, files
+from rnnzoo import files
+from rnnzoo.training import distribute
 from rnnzoo.builders.common import compile_model
-from rnnzoo.precision import precision_scope
-from rnnzoo.errors import ConfigError, RunFolderError
-from rnnzoo.registry import load_config
-from rnnzoo.resume import ResumeCheckpoint, read_state
+from rnnzoo.builders.precision import precision_scope
+from rnnzoo.config.registry import load_config
+from rnnzoo.errors import ConfigError
+from rnnzoo.runs.folder import check_resumable, read_history, versions
 from rnnzoo.tasks import task_class
-
-
-class Throughput(keras.callbacks.Callback):
-    """Training seconds and samples/s per epoch, validation time excluded."""
-
-    def __init__(self, num_train: int):
-        super().__init__()
-        self.num_train = num_train
-        self.seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start, self._train_seconds = time.perf_counter(), None
-
-    def on_test_begin(self, logs=None):
-        if self._train_seconds is None:  # validation starts: the epoch's training is over
-            self._train_seconds = time.perf_counter() - self._start
-
-    def on_epoch_end(self, epoch, logs=None):
-        seconds = self._train_seconds if self._train_seconds is not None else time.perf_counter() - self._start
-        self.seconds.append(seconds)
-        if logs is not None:
-            logs["train_seconds"] = seconds
-            logs["samples_per_second"] = self.num_train / seconds
-
-
-def evaluate_inside_fit(model, data) -> dict[str, float]:
-    """`model.evaluate` from a callback, keeping the running training metrics it would reset.
-
-    `evaluate` resets the compiled metrics, which `fit` is also accumulating for
-    the epoch's logs; without this the epoch's training loss and accuracy would
-    cover only the steps after the last check.
-    """
-    running = [variable.numpy() for variable in model.metrics_variables]
-    results = model.evaluate(data, return_dict=True, verbose=0)
-    for variable, value in zip(model.metrics_variables, running):
-        variable.assign(value)
-    return results
-
-
-class TestCheckpoints(keras.callbacks.Callback):
-    """Test accuracy against training time, for time-to-accuracy curves.
-
-    Evaluates `test` every `every_steps` training steps and at each epoch's
-    end, on a clock that stops during these evaluations and during
-    validation, so `points` pairs pure training seconds with accuracy.
-    """
-
-    def __init__(self, test, every_steps: int | None = None):
-        super().__init__()
-        self.test, self.every_steps = test, every_steps
-        self.points: list[dict[str, float]] = []
-
-    def on_train_begin(self, logs=None):
-        self._start, self._paused, self._steps = time.perf_counter(), 0.0, 0
-
-    def on_test_begin(self, logs=None):  # validation inside fit
-        self._pause_start = time.perf_counter()
-
-    def on_test_end(self, logs=None):
-        self._paused += time.perf_counter() - self._pause_start
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._steps += 1
-        if self.every_steps and self._steps % self.every_steps == 0:
-            self._evaluate()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if not (self.every_steps and self._steps % self.every_steps == 0):
-            self._evaluate()
-
-    def _evaluate(self):
-        train_seconds = time.perf_counter() - self._start - self._paused
-        started = time.perf_counter()
-        results = evaluate_inside_fit(self.model, self.test)
-        self._paused += time.perf_counter() - started
-        self.points.append({"train_seconds": train_seconds, "steps": self._steps,
-                            **{f"test_{k}": float(v) for k, v in results.items()}})
-
-
-class EarlyStoppingWithinEpoch(keras.callbacks.EarlyStopping):
-    """EarlyStopping that also validates every `every_steps` steps inside an epoch and keeps the best check.
-
-    A recurrent model's validation accuracy can move by a point between checks
-    a few dozen steps apart, so the end of an epoch is an arbitrary place to
-    pick weights from. Patience still counts epochs (end-of-epoch checks).
-    `best_within_epoch` says the kept weights came from inside `best_epoch`,
-    not its end, so `ResumeCheckpoint` saves them separately.
-    """
-
-    def __init__(self, validation, every_steps: int, **kwargs):
-        super().__init__(restore_best_weights=True, **kwargs)
-        self.validation, self.every_steps = validation, every_steps
-        self.best_within_epoch = False
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch, self._steps = epoch, 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._steps += 1
-        if self._steps % self.every_steps:
-            return
-        if self.monitor_op is None:
-            self._set_monitor_op()
-        results = evaluate_inside_fit(self.model, self.validation)
-        current = results.get(self.monitor.removeprefix("val_"))
-        if current is not None and self._is_improvement(current, self.best):
-            self.best, self.best_epoch, self.best_within_epoch = current, self._epoch, True
-            self.best_weights = self.model.get_weights()
-
-    def on_epoch_end(self, epoch, logs=None):
-        best = self.best
-        super().on_epoch_end(epoch, logs)
-        if self.best is not best:  # the end of this epoch is the new best
-            self.best_within_epoch = False
-
-
-class AverageWeightsEachEpoch(keras.callbacks.Callback):
-    """With `ema_momentum`, the model takes its moving-average weights when each epoch's training ends.
-
-    So validation, best-epoch selection, checkpoints and the saved model all
-    see the averaged weights, and the next epoch continues from them.
-    """
-
-    def on_test_begin(self, logs=None):  # validation starts: the epoch's training is over
-        self.model.optimizer.finalize_variable_values(self.model.trainable_variables)
-
-    def on_epoch_end(self, epoch, logs=None):  # the same when there is no validation split
-        self.model.optimizer.finalize_variable_values(self.model.trainable_variables)
+from rnnzoo.training.callbacks import (
+    AverageWeightsEachEpoch, EarlyStoppingWithinEpoch, RunFolderLogger, TestCheckpoints, Throughput,
+)
+from rnnzoo.training.resume import ResumeCheckpoint, read_state
 
 
 def shard_by_data(dataset):
@@ -173,93 +46,6 @@ def shard_by_data(dataset):
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options)
-
-
-class RunFolderLogger(keras.callbacks.Callback):
-    """Rewrites history.csv and curves.png after every epoch (atomically), so they survive an interruption."""
-
-    def __init__(self, run_dir: Path):
-        super().__init__()
-        self.run_dir = run_dir
-        self.rows: list[dict[str, Any]] = read_history(run_dir / "history.csv")
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.rows = [row for row in self.rows if int(row["epoch"]) < epoch + 1]
-        self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
-        write_history(self.run_dir / "history.csv", self.rows)
-        plot_curves(self.run_dir / "curves.png", self.rows)
-
-
-def read_history(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    with open(path, newline="", encoding="utf-8") as handle:
-        return [{k: float(v) if k != "epoch" else int(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
-
-
-def write_history(path: Path, rows: list[dict[str, Any]]) -> None:
-    columns = ["epoch"] + sorted({k for row in rows for k in row} - {"epoch"})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    files.write_text(path, buffer.getvalue())
-
-
-def plot_curves(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Loss and the first metric per epoch, train and validation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metrics = [k for k in ("loss", "accuracy", "mae") if any(k in row for row in rows)]
-    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
-    epochs = [row["epoch"] for row in rows]
-    for axis, metric in zip(axes[0], metrics):
-        for key, style in ((metric, "-o"), (f"val_{metric}", "--o")):
-            if any(key in row for row in rows):
-                axis.plot(epochs, [row.get(key, float("nan")) for row in rows], style, label=key)
-        axis.set_xlabel("epoch")
-        axis.set_title(metric)
-        axis.grid(alpha=0.3)
-        axis.legend()
-    figure.tight_layout()
-    with files.atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=90)
-    plt.close(figure)
-
-
-def versions() -> dict[str, str]:
-    import importlib
-
-    backend = keras.backend.backend()
-    library = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
-    return {"rnnzoo": __version__, "keras": keras.__version__, "backend": backend, "python": platform.python_version(),
-            **({library: importlib.import_module(library).__version__} if library else {})}
-
-
-def check_resumable(run_dir: Path, cfg) -> None:
-    """A run folder resumes only the same config (more epochs allowed); anything else would mix two runs."""
-    previous_path = run_dir / "config.json"
-    if not previous_path.exists():
-        return
-    try:
-        previous = json.loads(previous_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return  # unreadable: it is rewritten below
-    current = cfg.to_dict()
-    for config in (previous, current):
-        config.get("train", {}).pop("epochs", None)
-    if previous != current:
-        changed = sorted(
-            f"{section}.{key}" for section in ("model", "data", "train") for key in current.get(section, {})
-            if previous.get(section, {}).get(key) != current[section][key]
-        ) or ["name/description"]
-        raise RunFolderError(
-            f"{run_dir} holds a run of a different config (changed: {', '.join(changed)}); "
-            "choose another --out, or delete the folder to start over"
-        )
 
 
 def start_head_at_prior(model, target_counts) -> None:
@@ -322,7 +108,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
             per epoch and record (training seconds, accuracy) in metrics.json's "test_checkpoints"
             (benchmarks use it for time-to-accuracy; the training clock stops meanwhile).
         strategy: "default" (one device), "mirrored" (all local GPUs) or "multi-worker"
-            (hosts listed in TF_CONFIG); see `rnnzoo.distribute`. Under "multi-worker" only the
+            (hosts listed in TF_CONFIG); see `rnnzoo.training.distribute`. Under "multi-worker" only the
             chief writes `out_dir`; another worker writes its own results to `out_dir/worker-INDEX`.
     """
     if epochs is not None:
@@ -365,7 +151,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
 def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief: bool, strategy: str, verbose,
                   callbacks, test_checkpoints_per_epoch: int):
     """Builds and compiles the model (under the caller's dtype policy and strategy scope), fits, writes the results."""
-    from rnnzoo.run import Run
+    from rnnzoo.runs.run import Run
 
     model = task.training_model(cfg)
     if prepared.target_counts is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from rnnzoo.vocabulary import PUNCTUATION  # ASCII punctuation but the apostrophe; other scripts and emoji pass
+from rnnzoo.preprocessing.vocabulary import PUNCTUATION  # ASCII punctuation but the apostrophe; other scripts and emoji pass
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")

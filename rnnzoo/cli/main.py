@@ -11,27 +11,11 @@ import os
 import sys
 import textwrap
 
+from rnnzoo.config.overrides import parse_set_values
 from rnnzoo.errors import RnnzooError
 
 # TensorFlow's C++ start-up chatter is noise on a command line.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def parse_set_values(pairs: list[str]) -> dict:
-    """`--set key=value` pairs, with values read as TOML scalars (3, 0.5, true, "gru")."""
-    from rnnzoo.config import tomllib
-
-    overrides = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key.strip():
-            raise RnnzooError(f"--set expects key=value. Received: {pair!r}")
-        try:
-            value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text.strip()  # a bare word such as gru is a string
-        overrides[key.strip()] = value
-    return overrides
 
 
 def cmd_list(args) -> int:
@@ -90,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
     p.set_defaults(run=cmd_info)
 
-    from rnnzoo import commands as run_commands  # train, evaluate, predict, export
+    from rnnzoo.cli import commands as run_commands  # train, evaluate, predict, export
 
     run_commands.add_parsers(commands)
     return parser

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-from rnnzoo.config import Config, from_dict, read_toml
+from rnnzoo.config.schema import Config, from_dict, read_toml
 from rnnzoo.errors import ConfigError
 
 

@@ -10,6 +10,8 @@ rules of the shared task's `conlleval` script, so ill-formed predictions
 
 from __future__ import annotations
 
+import numpy as np
+
 from typing import Iterable, Sequence
 
 
@@ -59,3 +61,23 @@ def token_accuracy(gold: Iterable[Sequence[str]], predicted: Iterable[Sequence[s
         right += sum(g == p for g, p in zip(gold_tags, predicted_tags, strict=True))
         total += len(gold_tags)
     return right / total if total else 0.0
+
+
+# Every tagger of IOB chunks decodes with hard IOB constraints: a softmax tagger's per-word best tags
+# can form an ill-formed sequence (`O I-NP`) that conlleval scores as a wrong chunk.
+def iob_transition_mask(tags: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(transitions, start) of 0 or -inf: `I-X` only after `B-X` or `I-X`, never first; id 0 never."""
+    count = len(tags)
+    transitions = np.zeros((count, count))
+    start = np.zeros(count)
+    for j, tag in enumerate(tags):
+        prefix, chunk = split_tag(tag)
+        if j == 0:
+            transitions[:, j] = start[j] = -np.inf
+            continue
+        if prefix == "I":
+            start[j] = -np.inf
+            for i, previous in enumerate(tags):
+                if split_tag(previous) not in (("B", chunk), ("I", chunk)):
+                    transitions[i, j] = -np.inf
+    return transitions, start

@@ -37,7 +37,7 @@ def read_inputs(texts: list[str], file: str | None) -> list[str]:
 
 
 def cmd_train(args) -> int:
-    from rnnzoo.cli import parse_set_values
+    from rnnzoo.config.overrides import parse_set_values
     from rnnzoo.training import train
 
     overrides = parse_set_values(args.set)
@@ -61,7 +61,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from rnnzoo.run import load_run
+    from rnnzoo.runs import load_run
 
     results = load_run(args.run_dir).evaluate(data_dir=_data_dir(args))
     print(json.dumps(results, indent=2))
@@ -69,7 +69,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from rnnzoo.run import load_run
+    from rnnzoo.runs import load_run
 
     run = load_run(args.run_dir)
     for prediction in run.predict(read_inputs(args.texts, args.file)):
@@ -78,7 +78,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_decode(args) -> int:
-    from rnnzoo.run import load_run
+    from rnnzoo.runs import load_run
 
     options = {} if args.max_length is None else {"max_length": args.max_length}
     for result in load_run(args.run_dir).decode(read_inputs(args.texts, args.file), beam_width=args.beam_width,
@@ -88,7 +88,7 @@ def cmd_decode(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from rnnzoo.run import load_run
+    from rnnzoo.runs import load_run
 
     run = load_run(args.run_dir)
     texts = run.generate(args.prompt, length=args.length, temperature=args.temperature, top_k=args.top_k,
@@ -101,7 +101,7 @@ def cmd_generate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from rnnzoo.run import load_run
+    from rnnzoo.runs import load_run
 
     path = load_run(args.run_dir).export(args.out, format=args.format)
     print(f"exported {args.format} to {path}")
@@ -206,8 +206,8 @@ def add_parsers(commands) -> None:
 
 
 def cmd_doctor(args) -> int:
-    from rnnzoo.cli import parse_set_values
-    from rnnzoo.doctor import doctor, format_report
+    from rnnzoo.config.overrides import parse_set_values
+    from rnnzoo.cli.doctor import doctor, format_report
 
     overrides = parse_set_values(args.set)
     if overrides and args.name is None:

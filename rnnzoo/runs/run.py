@@ -59,7 +59,7 @@ class Run:
 
     @functools.cached_property
     def history(self) -> list[dict[str, Any]]:
-        from rnnzoo.training import read_history
+        from rnnzoo.runs.folder import read_history
 
         return read_history(self._file("history.csv"))
 
@@ -68,9 +68,7 @@ class Run:
         """The trained core model (token ids in), loaded with `safe_mode=True`."""
         import keras
 
-        import rnnzoo.layers  # noqa: F401 - registers rnnzoo's serializable layers
-        import rnnzoo.text  # noqa: F401
-        from rnnzoo.crf import bind_crf_loss
+        from rnnzoo.layers import bind_crf_loss  # importing rnnzoo.layers registers every custom object
 
         path = self._file("model.keras")
         try:
@@ -119,7 +117,7 @@ class Run:
             prompt: primes the state (any length; characters never seen in training
                 map to the out-of-vocabulary id). Empty: start from the model's start
                 state, the first character drawn from the training text's frequencies.
-            length: tokens to generate, 1 to `rnnzoo.sampling.MAX_LENGTH`.
+            length: tokens to generate, 1 to `rnnzoo.inference.sampling.MAX_LENGTH`.
             temperature: 0 is greedy; higher is more varied.
             top_k: sample among the k most likely tokens only; 0 keeps every token.
             seed: makes the output reproducible; None draws a fresh one.

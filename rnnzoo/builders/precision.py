@@ -18,7 +18,7 @@ logger = logging.getLogger("rnnzoo")
 
 def mixed_policy_name() -> str:
     """`mixed_float16` where the backend sees a GPU, else `mixed_bfloat16`."""
-    from rnnzoo.doctor import gpu_available
+    from rnnzoo.devices import gpu_available
 
     return "mixed_float16" if gpu_available() else "mixed_bfloat16"
 

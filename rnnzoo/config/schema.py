@@ -50,7 +50,7 @@ class ModelSpec:
     embedding_dropout: float = _spec(0.0, low=0.0, high=1.0, high_open=True, help="dropout of whole embedding channels")
     embedding_init: str = _spec("random", choices=("random", "ppmi_svd"),
                                 help="word embedding start for training: random, or PPMI-SVD vectors counted on the training "
-                                     "split's words (rnnzoo.word_vectors; text classification and tagging tasks)")
+                                     "split's words (rnnzoo.preprocessing.word_vectors; text classification and tagging tasks)")
     recurrent_dropout: float = _spec(0.0, low=0.0, high=1.0, high_open=True, help="dropout on the recurrent state (disables cuDNN)")
     input_type: str = _spec("tokens", choices=("tokens", "features"), help="token ids (Embedding) or real-valued features (Masking)")
     vocab_size: int = _spec(20000, low=2, help="input vocabulary size, padding id 0 and out-of-vocabulary id 1 included")

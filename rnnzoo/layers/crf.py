@@ -6,20 +6,13 @@ maximises the likelihood of the whole gold tag sequence (`CRFLoss`, the
 forward algorithm over the masked, right-padded words), and decoding picks
 the best whole sequence (`viterbi`), so a chunk tagger learns that `I-NP`
 follows `B-NP` or `I-NP`, never `O`. Written with `keras.ops` (any backend)
-except `viterbi`, which runs in numpy on one sentence at a time.
-
-Every tagger of IOB chunks also decodes with hard IOB constraints
-(`iob_transition_mask`): a softmax tagger's per-word best tags can form an
-ill-formed sequence (`O I-NP`) that conlleval scores as a wrong chunk.
+(`rnnzoo.inference.viterbi` decodes, in numpy, one sentence at a time).
 """
 
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
-
-from rnnzoo.tagging_metrics import split_tag
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -118,35 +111,3 @@ def bind_crf_loss(model) -> None:
     """After `load_model`: points a deserialized `CRFLoss` at the model's CRF layer."""
     if isinstance(getattr(model, "loss", None), CRFLoss):
         model.loss.bind(model)
-
-
-def iob_transition_mask(tags: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(transitions, start) of 0 or -inf: `I-X` only after `B-X` or `I-X`, never first; id 0 never."""
-    count = len(tags)
-    transitions = np.zeros((count, count))
-    start = np.zeros(count)
-    for j, tag in enumerate(tags):
-        prefix, chunk = split_tag(tag)
-        if j == 0:
-            transitions[:, j] = start[j] = -np.inf
-            continue
-        if prefix == "I":
-            start[j] = -np.inf
-            for i, previous in enumerate(tags):
-                if split_tag(previous) not in (("B", chunk), ("I", chunk)):
-                    transitions[i, j] = -np.inf
-    return transitions, start
-
-
-def viterbi(scores: np.ndarray, transitions: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[int]:
-    """The best tag sequence of one sentence: scores (words, tags), transitions [previous, next]."""
-    best = start + scores[0]
-    back = []
-    for t in range(1, len(scores)):
-        candidates = best[:, None] + transitions
-        back.append(candidates.argmax(0))
-        best = candidates.max(0) + scores[t]
-    path = [int((best + end).argmax())]
-    for pointers in reversed(back):
-        path.append(int(pointers[path[-1]]))
-    return path[::-1]

@@ -1,0 +1,1 @@
+"""Export of a trained run: SavedModel and .keras (raw inputs in)."""

@@ -1,0 +1,1 @@
+"""What runs a trained model's outputs into answers: greedy and beam search, sampling, Viterbi, scores."""

@@ -1,0 +1,1 @@
+"""What turns raw examples into model inputs: vocabularies, length-bucketed batches, starting word vectors."""
