@@ -28,7 +28,8 @@ import keras
 from keras import layers
 
 from rnnzoo.builders.common import (
-    HEAD_DROPOUT, INPUTS, InferenceModels, copy_weights_by_name, output_head, recurrent_stack, sequence_input, states_per_layer,
+    HEAD_DROPOUT, INPUTS, InferenceModels, copy_weights_by_name, output_head, recurrent_stack, sequence_input,
+    states_per_layer,
 )
 from rnnzoo.config import Config, ModelSpec
 from rnnzoo.errors import RnnzooError
@@ -48,7 +49,7 @@ TAG_FEATURE_EMBEDDING = "tag_feature_embedding"
 WORD_FEATURES = "word_features"
 WORD_FEATURES_DROPOUT = "word_features_dropout"
 CRF_LAYER = "crf"
-STEP_STATE = "{cell}_{index}_state_{k}"  # the step model's input: state k of layer `index`
+STATE_INPUT = "{cell}_{index}_state_{k}"  # a step model input: state k of layer `index`
 
 
 def word_features(spec: ModelSpec) -> tuple[dict[str, keras.KerasTensor], list[keras.KerasTensor]]:
@@ -118,7 +119,7 @@ def aligned_inference_models(trained: keras.Model, cfg: Config) -> InferenceMode
         raise RnnzooError(f"Sampling needs a unidirectional aligned model over tokens. Received: {cfg.name!r} "
                           f"(io={cfg.io!r}, bidirectional={m.bidirectional}, input_type={m.input_type!r})")
     ids, x = sequence_input(m, name=INPUTS)
-    state_inputs = [[keras.Input(shape=(m.units,), name=STEP_STATE.format(cell=m.cell, index=index, k=k))
+    state_inputs = [[keras.Input(shape=(m.units,), name=STATE_INPUT.format(cell=m.cell, index=index, k=k))
                      for k in range(states_per_layer(m))]
                     for index in range(1, m.num_layers + 1)]
     x, states = recurrent_stack(x, m, prefix="", return_sequences=True, bidirectional=False,

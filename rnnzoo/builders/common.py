@@ -29,7 +29,7 @@ MASKING = "masking"                      # feature inputs: Masking(0.0)
 EMBEDDING_DROPOUT = "embedding_dropout"
 HEAD = "head"                            # the final Dense layer
 HEAD_DROPOUT = "head_dropout"
-STEP_STATE = "state_{index}_{k}"         # a step model's input: state k of decoder layer `index`
+DECODER_STATE_INPUT = "state_{index}_{k}"  # a decoder step model input: state k of layer `index`
 
 # rnnzoo's LSTM/GRU are Keras' with a faster path for right-padded masks on JAX and torch.
 CELL_LAYERS = {"rnn": layers.SimpleRNN, "lstm": zoo_layers.LSTM, "gru": zoo_layers.GRU}
@@ -143,7 +143,7 @@ def step_recurrent_stack(model: keras.Model, spec: ModelSpec, y, *, prefix: str)
     state_inputs, states_out = [], []
     for index in range(1, spec.num_layers + 1):
         trained = model.get_layer(recurrent_name(spec, index, prefix))
-        states_in = [keras.Input(shape=(spec.units,), name=STEP_STATE.format(index=index, k=k))
+        states_in = [keras.Input(shape=(spec.units,), name=DECODER_STATE_INPUT.format(index=index, k=k))
                      for k in range(states_per_layer(spec))]
         state_inputs += states_in
         result = layers.RNN(trained.cell, return_sequences=True, return_state=True,

@@ -24,7 +24,8 @@ import keras
 from keras import layers
 
 from rnnzoo.builders.common import (
-    HEAD, HEAD_DROPOUT, InferenceModels, output_head, recurrent_stack, state_kinds, step_recurrent_stack, token_embedding,
+    HEAD, HEAD_DROPOUT, InferenceModels, output_head, recurrent_stack, state_kinds, step_recurrent_stack,
+    token_embedding,
 )
 from rnnzoo.config import Config, ModelSpec
 from rnnzoo.layers import RepeatAlongTime

@@ -88,7 +88,8 @@ def attend(decoder_outputs, encoder_outputs, m: ModelSpec):
     else:
         query = layers.Dense(m.units, use_bias=False, name=ATTENTION_QUERY_PROJECTION)(decoder_outputs)
         keys = layers.Dense(m.units, use_bias=False, name=ATTENTION_KEY_PROJECTION)(encoder_outputs)
-        context, _ = layers.AdditiveAttention(name=ATTENTION)([query, encoder_outputs, keys], return_attention_scores=True)
+        context, _ = layers.AdditiveAttention(name=ATTENTION)([query, encoder_outputs, keys],
+                                                              return_attention_scores=True)
     combined = layers.Concatenate(name=ATTENTION_CONCAT)([decoder_outputs, context])
     return layers.Dense(m.units, activation="tanh", name=ATTENTION_COMBINE)(combined)
 
