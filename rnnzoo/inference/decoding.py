@@ -1,4 +1,4 @@
-"""Decoding: greedy and beam search over a step function, and the seq2seq step model they run.
+"""Decoding: greedy and beam search over a step function, and the step decoders that run built step models.
 
 The searches are generic: they only need a *step function*
 
