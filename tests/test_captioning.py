@@ -12,6 +12,7 @@ from rnnzoo.cli import main
 from rnnzoo.datasets.flickr import load_flickr
 from rnnzoo.datasets.images import fit_image, read_image
 from rnnzoo.datasets.scenes import COLOURS, caption, load_scenes, possible_captions, render
+from rnnzoo.builders.one_to_many import one_to_many_inference_models
 from rnnzoo.inference.decoding import CaptionDecoder, beam_search, greedy_search
 
 # -- synthetic scenes -------------------------------------------------------------------------------
@@ -170,6 +171,12 @@ def caption_model(**overrides):
     return rnnzoo.load_config("caption_lstm", overrides), rnnzoo.build("caption_lstm", compile=False, **overrides)
 
 
+def caption_decoder(model, cfg) -> CaptionDecoder:
+    """The decoder over the builder's encoder and step models, as the captioning task makes it."""
+    models = one_to_many_inference_models(model, cfg)
+    return CaptionDecoder(models.encoder, models.step)
+
+
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_every_step_conditioning_feeds_v_at_every_step(cell):
     cfg, model = caption_model(cell=cell, conditioning="every_step")
@@ -197,13 +204,13 @@ def test_caption_step_model_equals_teacher_forcing(overrides):
     cfg, model = caption_model(**overrides)
     x, _ = random_batch(cfg, batch=3, length=5)
     x["tokens"] = np.where(x["tokens"] > 0, x["tokens"], 4)
-    stepped = CaptionDecoder(model, cfg.model).teacher_forced_probabilities(x["condition"], x["tokens"])
+    stepped = caption_decoder(model, cfg).teacher_forced_probabilities(x["condition"], x["tokens"])
     np.testing.assert_allclose(stepped, np.asarray(model(x, training=False)), atol=1e-5)
 
 
 def test_caption_beam_width_one_equals_greedy():
     cfg, model = caption_model(conditioning="both")
-    decoder = CaptionDecoder(model, cfg.model)
+    decoder = caption_decoder(model, cfg)
     conditions = random_batch(cfg, batch=4)[0]["condition"]
     options = dict(start_id=2, end_id=3, max_length=6, banned=(0, 2))
     greedy = greedy_search(decoder.step, decoder.encode(conditions), **options)

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 import rnnzoo
 from rnnzoo import DataError, RnnzooError, datasets
+from rnnzoo.builders.aligned import aligned_inference_models
 from rnnzoo.inference import sampling
 from rnnzoo.cli import main
 from rnnzoo.datasets.text_corpus import load_text, locate_and_read
@@ -168,7 +169,7 @@ def test_corpus_too_short_for_the_windows(tmp_path):
 @pytest.mark.parametrize("prompt", [[], [5], [3, 7, 2, 9, 11, 4]])
 def test_stateful_and_stateless_sampling_give_identical_tokens(random_char_model, prompt):
     cfg, model = random_char_model
-    step = sampling.StepModel.from_trained(model, cfg)
+    step = sampling.StepModel(aligned_inference_models(model, cfg).step)
     start = np.log(np.arange(1, 13, dtype=np.float64))
     common = {"length": 12, "temperature": 1.0, "top_k": 0, "seed": 11, "num_samples": 3, "start_logits": start}
     stateful = sampling.generate(step, prompt, **common)
@@ -180,7 +181,7 @@ def test_stateful_and_stateless_sampling_give_identical_tokens(random_char_model
 
 def test_step_model_matches_the_trained_model_step_by_step(random_char_model):
     cfg, model = random_char_model
-    step = sampling.StepModel.from_trained(model, cfg)
+    step = sampling.StepModel(aligned_inference_models(model, cfg).step)
     ids = np.array([[3, 4, 5, 6, 7, 8, 9]], dtype=np.int32)
     full = model.predict(ids, verbose=0)
     states = step.zero_states(1)

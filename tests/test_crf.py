@@ -9,8 +9,9 @@ import pytest
 
 import rnnzoo
 from rnnzoo import ConfigError
+from rnnzoo.builders import aligned
 from rnnzoo.inference.viterbi import viterbi
-from rnnzoo.layers.crf import sequence_log_likelihood
+from rnnzoo.layers.crf import CRF, CRFLoss, sequence_log_likelihood
 from rnnzoo.tasks.tagging_metrics import iob_transition_mask
 from test_tagging import TINY
 from test_tagging import data_dir as tagging_data_dir
@@ -22,7 +23,7 @@ data_dir = tagging_data_dir  # the tiny CoNLL-2000 folder fixture, shared
 def crf_layer():
     model = rnnzoo.build("tagger_bigru", num_classes=4, crf=True, vocab_size=30, embedding_dim=4, units=3,
                          char_embedding_dim=0, tag_feature_dim=0)
-    crf = model.get_layer("crf")
+    crf = aligned.crf_layer(model)
     rng = np.random.default_rng(0)
     for weight in crf.weights:
         weight.assign(rng.normal(size=weight.shape))
@@ -63,6 +64,19 @@ def test_iob_constraints_allow_only_well_formed_chunks():
     assert np.isneginf(start[3]) and np.isneginf(transitions[:, 0]).all()
 
 
+def test_the_loss_finds_the_crf_layer_by_type_and_a_softmax_tagger_has_none():
+    model = rnnzoo.build("tagger_bigru", num_classes=4, crf=True, vocab_size=30, embedding_dim=4, units=3,
+                         char_embedding_dim=0, tag_feature_dim=0)
+    loss = CRFLoss()
+    loss.bind(model)
+    assert loss.crf is aligned.crf_layer(model) and isinstance(loss.crf, CRF)
+    softmax = rnnzoo.build("tagger_bigru", num_classes=4, vocab_size=30, embedding_dim=4, units=3,
+                           char_embedding_dim=0, tag_feature_dim=0, compile=False)
+    assert aligned.crf_layer(softmax) is None
+    with pytest.raises(ValueError, match="exactly one CRF layer"):
+        CRFLoss().bind(softmax)
+
+
 def test_crf_is_for_taggers_only():
     with pytest.raises(ConfigError, match="`model.crf` applies to aligned taggers"):
         rnnzoo.load_config("sentiment_gru", {"crf": True})
@@ -73,7 +87,7 @@ def test_a_crf_tagger_trains_saves_loads_and_tags_well_formed_chunks(data_dir, t
                        target="chunk", crf=True, **TINY)
     assert 0.0 <= run.metrics["test_chunk_f1"] <= 1.0 and np.isfinite(run.history[-1]["loss"])
     loaded = rnnzoo.load_run(run.dir)
-    assert loaded.model.get_layer("crf").transitions.shape == (len(loaded.task.tags),) * 2
+    assert aligned.crf_layer(loaded.model).transitions.shape == (len(loaded.task.tags),) * 2
     assert np.isfinite(loaded.evaluate(data_dir=data_dir)["loss"])  # the loaded loss is bound to its CRF layer
     [prediction] = loaded.predict(["He/PRP reckons/VBZ the/DT current/JJ deficit/NN ./."])
     tags = prediction["tags"]

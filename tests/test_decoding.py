@@ -8,6 +8,8 @@ import pytest
 import rnnzoo
 from helpers import random_batch
 from rnnzoo import RnnzooError
+from rnnzoo.builders.common import head_layer
+from rnnzoo.builders.seq2seq import seq2seq_inference_models
 from rnnzoo.inference.decoding import Seq2SeqDecoder, beam_search, greedy_search, search
 
 ARCHITECTURES = [
@@ -24,20 +26,26 @@ def tiny_seq2seq(**architecture):
     return rnnzoo.load_config("translate_gru", overrides), rnnzoo.build("translate_gru", compile=False, **overrides)
 
 
+def seq2seq_decoder(model, cfg) -> Seq2SeqDecoder:
+    """The decoder over the builder's encoder and step models, as the seq2seq task makes it."""
+    models = seq2seq_inference_models(model, cfg)
+    return Seq2SeqDecoder(models.encoder, models.step, attention=cfg.model.attention != "none")
+
+
 @pytest.mark.parametrize("architecture", ARCHITECTURES, ids=lambda a: "-".join(str(v) for v in a.values()))
 def test_step_by_step_probabilities_equal_teacher_forcing(architecture):
     cfg, model = tiny_seq2seq(**architecture)
     x, _ = random_batch(cfg, batch=3, length=5)
     x["target_in"] = np.where(x["target_in"] > 0, x["target_in"], 4)  # a full prefix in every row
     teacher_forced = np.asarray(model(x, training=False))
-    stepped = Seq2SeqDecoder(model, cfg.model).teacher_forced_probabilities(x["source"], x["target_in"])
+    stepped = seq2seq_decoder(model, cfg).teacher_forced_probabilities(x["source"], x["target_in"])
     np.testing.assert_allclose(stepped, teacher_forced, atol=1e-5)
 
 
 def test_step_model_shares_the_trained_weights_by_name():
     cfg, model = tiny_seq2seq(**ARCHITECTURES[0])
-    decoder = Seq2SeqDecoder(model, cfg.model)
-    head = model.get_layer("head")
+    decoder = seq2seq_decoder(model, cfg)
+    head = head_layer(model)
     assert any(w is head.kernel for w in decoder.step_model.weights)
     head.kernel.assign(np.zeros(head.kernel.shape))  # training the model changes what the step model computes
     probabilities, _ = decoder.step(np.array([2]), decoder.encode(np.array([[5, 6, 7]])))
@@ -80,7 +88,7 @@ def test_wide_beam_finds_the_most_probable_sequence():
 @pytest.mark.parametrize("architecture", ARCHITECTURES[:2], ids=["attention", "no-attention"])
 def test_beam_width_one_equals_greedy_and_batches_change_nothing(architecture):
     cfg, model = tiny_seq2seq(**architecture)
-    decoder = Seq2SeqDecoder(model, cfg.model)
+    decoder = seq2seq_decoder(model, cfg)
     x, _ = random_batch(cfg, batch=4, length=5, seed=1)
     options = dict(start_id=2, end_id=3, max_length=6, banned=(0, 2))
     greedy = greedy_search(decoder.step, decoder.encode(x["source"]), **options)

@@ -15,7 +15,11 @@ word embedding before the recurrent stack (what the CoNLL-2000 systems used):
   column (the part of speech when chunking), embedded.
 The model then takes a dict `{"inputs": word ids, "chars": ..., "tag_features": ...}`.
 With `crf = true` the head gives per-word tag scores and a CRF layer holds
-learned tag-to-tag transitions (`rnnzoo.layers.crf`).
+learned tag-to-tag transitions (`rnnzoo.layers.crf`); `crf_layer` finds it.
+
+A language model (unidirectional, over tokens) also has a step model
+(`aligned_inference_models`): the same stack with its states as inputs and
+outputs, so sampling carries the state from one call to the next.
 """
 
 from __future__ import annotations
@@ -23,30 +27,47 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from rnnzoo.builders.common import output_head, recurrent_stack, sequence_input
+from rnnzoo.builders.common import (
+    HEAD_DROPOUT, INPUTS, InferenceModels, copy_weights_by_name, output_head, recurrent_stack, sequence_input,
+    states_per_layer,
+)
 from rnnzoo.config import Config, ModelSpec
+from rnnzoo.errors import RnnzooError
 from rnnzoo.layers.crf import CRF
 from rnnzoo.layers import ConcatenateFeatures, MaskedMaxOverCharacters, ZeroPaddingCharacters
 
 CHAR_KERNEL = 3  # characters each CNN filter sees (suffixes such as -ed, -ly, -ing)
+
+# Input and layer names (saved files refer to them: never rename one).
+CHARS = "chars"
+TAG_FEATURES = "tag_features"
+CHAR_EMBEDDING = "char_embedding"
+CHAR_PADDING = "char_padding"
+CHAR_CNN = "char_cnn"
+CHAR_MAX = "char_max"
+TAG_FEATURE_EMBEDDING = "tag_feature_embedding"
+WORD_FEATURES = "word_features"
+WORD_FEATURES_DROPOUT = "word_features_dropout"
+CRF_LAYER = "crf"
+STATE_INPUT = "{cell}_{index}_state_{k}"  # a step model input: state k of layer `index`
 
 
 def word_features(spec: ModelSpec) -> tuple[dict[str, keras.KerasTensor], list[keras.KerasTensor]]:
     """The extra per-word inputs of a tagger and their features, (batch, words, width) each."""
     inputs, features = {}, []
     if spec.char_embedding_dim > 0:
-        chars = keras.Input(shape=(None, None), dtype="int32", name="chars")
-        x = layers.Embedding(spec.char_vocab_size, spec.char_embedding_dim, name="char_embedding")(chars)
-        x = ZeroPaddingCharacters(name="char_padding")([x, chars])
+        chars = keras.Input(shape=(None, None), dtype="int32", name=CHARS)
+        x = layers.Embedding(spec.char_vocab_size, spec.char_embedding_dim, name=CHAR_EMBEDDING)(chars)
+        x = ZeroPaddingCharacters(name=CHAR_PADDING)([x, chars])
         # A (1, k) Conv2D is a Conv1D over the characters of each word, words kept apart.
-        x = layers.Conv2D(spec.char_units, (1, CHAR_KERNEL), padding="same", activation="tanh", name="char_cnn")(x)
-        features.append(MaskedMaxOverCharacters(name="char_max")([x, chars]))
-        inputs["chars"] = chars
+        x = layers.Conv2D(spec.char_units, (1, CHAR_KERNEL), padding="same", activation="tanh", name=CHAR_CNN)(x)
+        features.append(MaskedMaxOverCharacters(name=CHAR_MAX)([x, chars]))
+        inputs[CHARS] = chars
     if spec.tag_feature_dim > 0:
-        tags = keras.Input(shape=(None,), dtype="int32", name="tag_features")
+        tags = keras.Input(shape=(None,), dtype="int32", name=TAG_FEATURES)
         features.append(layers.Embedding(spec.tag_feature_vocab_size, spec.tag_feature_dim,
-                                         name="tag_feature_embedding")(tags))
-        inputs["tag_features"] = tags
+                                         name=TAG_FEATURE_EMBEDDING)(tags))
+        inputs[TAG_FEATURES] = tags
     return inputs, features
 
 
@@ -57,18 +78,55 @@ def build_aligned(cfg: Config, *, batch_size: int | None = None, stateful: bool 
     name (`copy_weights_by_name`).
     """
     m = cfg.model
-    inputs, x = sequence_input(m, name="inputs", batch_size=batch_size)
+    inputs, x = sequence_input(m, name=INPUTS, batch_size=batch_size)
     extra_inputs, extra_features = word_features(m)
     if extra_features:
-        x = ConcatenateFeatures(name="word_features")([x, *extra_features])  # keeps the word mask
+        x = ConcatenateFeatures(name=WORD_FEATURES)([x, *extra_features])  # keeps the word mask
         if m.dropout > 0:
-            x = layers.Dropout(m.dropout, name="word_features_dropout")(x)
+            x = layers.Dropout(m.dropout, name=WORD_FEATURES_DROPOUT)(x)
     x = recurrent_stack(x, m, prefix="", return_sequences=True, bidirectional=m.bidirectional, stateful=stateful)
     if m.dropout > 0:
-        x = layers.Dropout(m.dropout, name="head_dropout")(x)
+        x = layers.Dropout(m.dropout, name=HEAD_DROPOUT)(x)
     if m.crf:  # per-word scores, and the CRF layer's tag transitions on top (see rnnzoo.layers.crf)
-        outputs = CRF(m.num_classes, name="crf")(output_head(x, m, m.num_classes, activation="linear"))
+        outputs = CRF(m.num_classes, name=CRF_LAYER)(output_head(x, m, m.num_classes, activation="linear"))
     else:
         outputs = output_head(x, m, m.num_classes)
-    model_inputs = {"inputs": inputs, **extra_inputs} if extra_inputs else inputs
+    model_inputs = {INPUTS: inputs, **extra_inputs} if extra_inputs else inputs
     return keras.Model(model_inputs, outputs, name=cfg.name)
+
+
+def crf_layer(model: keras.Model) -> CRF | None:
+    """A tagger's CRF layer (its tag transitions), or None for a softmax head."""
+    found = [layer for layer in model.layers if layer.name == CRF_LAYER]
+    return found[0] if found else None
+
+
+def aligned_inference_models(trained: keras.Model, cfg: Config) -> InferenceModels:
+    """The step model of a trained language model: `[ids (batch, t), *states] -> [logits (batch, t, vocab), *states]`.
+
+    It is built with the same pieces as the trained model, so its layers carry
+    the same names, and its weights are copied from the trained model by name
+    (a copy: later training of `trained` does not reach it). It reads any
+    number of tokens per call (a whole prompt, or one token) from the states
+    given, `states_per_layer` tensors (batch, units) per layer in layer order,
+    and returns the states after the last token. Dropout is left out.
+
+    Raises:
+        RnnzooError: the model is bidirectional or reads features, so it has no next-token step.
+    """
+    m = cfg.model
+    if cfg.io != "aligned" or m.bidirectional or m.input_type != "tokens":
+        raise RnnzooError(f"Sampling needs a unidirectional aligned model over tokens. Received: {cfg.name!r} "
+                          f"(io={cfg.io!r}, bidirectional={m.bidirectional}, input_type={m.input_type!r})")
+    ids, x = sequence_input(m, name=INPUTS)
+    state_inputs = [[keras.Input(shape=(m.units,), name=STATE_INPUT.format(cell=m.cell, index=index, k=k))
+                     for k in range(states_per_layer(m))]
+                    for index in range(1, m.num_layers + 1)]
+    x, states = recurrent_stack(x, m, prefix="", return_sequences=True, bidirectional=False,
+                                initial_states=state_inputs, return_state=True)
+    logits = output_head(x, m, m.num_classes)
+    flat_inputs = [s for layer in state_inputs for s in layer]
+    flat_states = [s for layer in states for s in layer]
+    step = keras.Model([ids, *flat_inputs], [logits, *flat_states], name=f"{cfg.name}_step")
+    copy_weights_by_name(trained, step)
+    return InferenceModels(step=step)

@@ -11,6 +11,7 @@ cuDNN kernels eligible on a GPU (tanh/sigmoid, no recurrent dropout,
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 import keras
 from keras import layers
@@ -19,6 +20,16 @@ from rnnzoo import layers as zoo_layers
 from rnnzoo.config import Config, ModelSpec, TrainSpec
 
 logger = logging.getLogger("rnnzoo")
+
+# Layer names every builder shares. Saved .keras files and checkpoints refer to layers by these
+# names, and inference models find the trained layers by them: never rename one.
+INPUTS = "inputs"                        # the sequence input of many-to-one and aligned models
+EMBEDDING = "embedding"                  # token ids -> vectors (a `prefix` may come first)
+MASKING = "masking"                      # feature inputs: Masking(0.0)
+EMBEDDING_DROPOUT = "embedding_dropout"
+HEAD = "head"                            # the final Dense layer
+HEAD_DROPOUT = "head_dropout"
+DECODER_STATE_INPUT = "state_{index}_{k}"  # a decoder step model input: state k of layer `index`
 
 # rnnzoo's LSTM/GRU are Keras' with a faster path for right-padded masks on JAX and torch.
 CELL_LAYERS = {"rnn": layers.SimpleRNN, "lstm": zoo_layers.LSTM, "gru": zoo_layers.GRU}
@@ -42,12 +53,12 @@ def sequence_input(spec: ModelSpec, *, name: str, prefix: str = "",
     """
     if spec.input_type == "tokens":
         inputs = keras.Input(batch_shape=(batch_size, None), dtype="int32", name=name)
-        x = layers.Embedding(spec.vocab_size, spec.embedding_dim, mask_zero=True, name=f"{prefix}embedding")(inputs)
+        x = layers.Embedding(spec.vocab_size, spec.embedding_dim, mask_zero=True, name=f"{prefix}{EMBEDDING}")(inputs)
     else:
         inputs = keras.Input(batch_shape=(batch_size, None, spec.num_features), dtype="float32", name=name)
-        x = layers.Masking(mask_value=0.0, name=f"{prefix}masking")(inputs)
+        x = layers.Masking(mask_value=0.0, name=f"{prefix}{MASKING}")(inputs)
     if spec.embedding_dropout > 0:
-        x = layers.SpatialDropout1D(spec.embedding_dropout, name=f"{prefix}embedding_dropout")(x)
+        x = layers.SpatialDropout1D(spec.embedding_dropout, name=f"{prefix}{EMBEDDING_DROPOUT}")(x)
     return inputs, x
 
 
@@ -84,6 +95,16 @@ def states_per_layer(spec: ModelSpec) -> int:
     return 2 if spec.cell == "lstm" else 1
 
 
+def state_kinds(spec: ModelSpec) -> tuple[str, ...]:
+    """The names of one direction's states, as layer names spell them: ("h", "c") for an LSTM, ("h",) otherwise."""
+    return ("h", "c")[: states_per_layer(spec)]
+
+
+def recurrent_name(spec: ModelSpec, index: int, prefix: str = "") -> str:
+    """The name of recurrent layer `index` (from 1) of a stack: `{prefix}{cell}_{index}`, e.g. `decoder_gru_1`."""
+    return f"{prefix}{spec.cell}_{index}"
+
+
 def recurrent_stack(x, spec: ModelSpec, *, prefix: str, return_sequences: bool, bidirectional: bool,
                     initial_states=None, return_state: bool = False, stateful: bool = False):
     """`num_layers` stacked recurrent layers named `{prefix}{cell}_{i}`.
@@ -96,7 +117,7 @@ def recurrent_stack(x, spec: ModelSpec, *, prefix: str, return_sequences: bool, 
     for index in range(1, spec.num_layers + 1):
         last = index == spec.num_layers
         layer = recurrent_layer(
-            spec, f"{prefix}{spec.cell}_{index}",
+            spec, recurrent_name(spec, index, prefix),
             return_sequences=True if not last else return_sequences,
             return_state=return_state, bidirectional=bidirectional, stateful=stateful,
         )
@@ -110,6 +131,50 @@ def recurrent_stack(x, spec: ModelSpec, *, prefix: str, return_sequences: bool, 
         if spec.dropout > 0 and not last:
             x = layers.Dropout(spec.dropout, name=f"{prefix}dropout_{index}")(x)
     return (x, all_states) if return_state else x
+
+
+def step_recurrent_stack(model: keras.Model, spec: ModelSpec, y, *, prefix: str) -> tuple[list, object, list]:
+    """One step of a trained unidirectional stack (`{prefix}{cell}_{i}`), as new Keras graph pieces.
+
+    Returns `(state inputs, output, new states)`: each trained layer's cell is
+    wrapped in a new RNN layer that also returns its states, so the step model
+    shares the trained weights (no copy: training the model changes the step).
+    """
+    state_inputs, states_out = [], []
+    for index in range(1, spec.num_layers + 1):
+        trained = model.get_layer(recurrent_name(spec, index, prefix))
+        states_in = [keras.Input(shape=(spec.units,), name=DECODER_STATE_INPUT.format(index=index, k=k))
+                     for k in range(states_per_layer(spec))]
+        state_inputs += states_in
+        result = layers.RNN(trained.cell, return_sequences=True, return_state=True,
+                            name=f"step_{trained.name}")(y, initial_state=states_in)
+        y, states = result[0], list(result[1:])
+        states_out += states
+    return state_inputs, y, states_out
+
+
+class InferenceModels(NamedTuple):
+    """The Keras models that decoding or sampling runs, made from a trained model's layers.
+
+    `encoder` maps the model's condition (a source, an image) to the first
+    search state, `None` where the state starts at zeros (a language model);
+    `step` advances the search state by one token. Each builder module
+    documents the inputs and outputs of its own pair.
+    """
+
+    step: keras.Model
+    encoder: keras.Model | None = None
+
+
+def head_layer(model: keras.Model) -> layers.Layer:
+    """The final Dense layer of any model the builders made."""
+    return model.get_layer(HEAD)
+
+
+def set_named_weights(model: keras.Model, weights: dict[str, list]) -> None:
+    """Sets the weights of layers by name, e.g. `{EMBEDDING: [vectors]}` for starting word vectors."""
+    for name, values in weights.items():
+        model.get_layer(name).set_weights(values)
 
 
 def copy_weights_by_name(source: keras.Model, target: keras.Model) -> None:
@@ -129,7 +194,7 @@ def copy_weights_by_name(source: keras.Model, target: keras.Model) -> None:
         layer.set_weights(origin.get_weights())
 
 
-def output_head(x, spec: ModelSpec, width: int, *, activation: str | None = None, name: str = "head"):
+def output_head(x, spec: ModelSpec, width: int, *, activation: str | None = None, name: str = HEAD):
     """The final Dense layer, kept in float32 so losses stay stable under mixed precision."""
     activation = activation or spec.output_activation
     if spec.logits or activation == "linear":
@@ -175,6 +240,7 @@ def compile_model(model: keras.Model, cfg: Config, *, total_steps: int | None = 
     if cfg.model.crf:
         from rnnzoo.layers.crf import CRFLoss
 
-        loss = CRFLoss(model.get_layer("crf"))
+        loss = CRFLoss()
+        loss.bind(model)  # finds the model's CRF layer by its type
     model.compile(optimizer=make_optimizer(cfg.train, total_steps), loss=loss, metrics=metrics)
     return model

@@ -14,19 +14,21 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from rnnzoo.builders.common import output_head, recurrent_stack, sequence_input
+from rnnzoo.builders.common import HEAD_DROPOUT, INPUTS, output_head, recurrent_stack, sequence_input
 from rnnzoo.config import Config
 from rnnzoo.layers import MaskedPooling1D
+
+POOLING = "pooling"  # a layer name (saved files refer to it: never rename it)
 
 
 def build_many_to_one(cfg: Config) -> keras.Model:
     m = cfg.model
-    inputs, x = sequence_input(m, name="inputs")
+    inputs, x = sequence_input(m, name=INPUTS)
     pooled = m.pooling != "last"
     x = recurrent_stack(x, m, prefix="", return_sequences=pooled, bidirectional=m.bidirectional)
     if pooled:
-        x = MaskedPooling1D(m.pooling, name="pooling")(x)
+        x = MaskedPooling1D(m.pooling, name=POOLING)(x)
     if m.dropout > 0:
-        x = layers.Dropout(m.dropout, name="head_dropout")(x)
+        x = layers.Dropout(m.dropout, name=HEAD_DROPOUT)(x)
     outputs = output_head(x, m, m.num_classes)
     return keras.Model(inputs, outputs, name=cfg.name)

@@ -11,6 +11,11 @@ trained jointly. It enters the decoder
 
 Training uses teacher forcing: `tokens` holds `<start> y_1 ... y_{n-1}` and the
 targets are `y_1 ... y_n <end>`, right-padded with 0.
+
+`one_to_many_inference_models` makes the condition encoder and one-step
+decoder models that greedy and beam search run
+(`rnnzoo.inference.decoding.CaptionDecoder`) out of the trained layers, so
+they share the trained weights.
 """
 
 from __future__ import annotations
@@ -18,25 +23,42 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from rnnzoo.builders.common import output_head, recurrent_stack, states_per_layer, token_embedding
+from rnnzoo.builders.common import (
+    HEAD, HEAD_DROPOUT, InferenceModels, output_head, recurrent_stack, state_kinds, step_recurrent_stack,
+    token_embedding,
+)
 from rnnzoo.config import Config, ModelSpec
 from rnnzoo.layers import RepeatAlongTime
+
+# Input and layer names (saved files refer to them: never rename one).
+CONDITION = "condition"
+TOKENS = "tokens"
+IMAGE_RESCALE = "image_rescale"
+IMAGE_CONV = "image_conv_{index}"
+IMAGE_POOL = "image_pool_{index}"
+IMAGE_FLATTEN = "image_flatten"
+IMAGE_FEATURES = "image_features"        # the vector v of an image
+DECODER = "decoder_"                     # prefix of the decoder's recurrent layers: decoder_lstm_1, ...
+DECODER_EMBEDDING = "decoder_embedding"
+CONDITION_EVERY_STEP = "condition_every_step"
+DECODER_INPUTS = "decoder_inputs"
+INIT_STATE = "init_{kind}_{index}"       # kind: h or c
 
 
 def condition_encoder(m: ModelSpec):
     """The condition input and its vector `v`: features as given, or a small CNN over an image."""
     if m.condition_input == "features":
-        condition = keras.Input(shape=(m.condition_dim,), dtype="float32", name="condition")
+        condition = keras.Input(shape=(m.condition_dim,), dtype="float32", name=CONDITION)
         return condition, condition
-    image = keras.Input(shape=(m.image_size, m.image_size, m.image_channels), dtype="float32", name="condition")
-    x = layers.Rescaling(1.0 / 255.0, name="image_rescale")(image)
+    image = keras.Input(shape=(m.image_size, m.image_size, m.image_channels), dtype="float32", name=CONDITION)
+    x = layers.Rescaling(1.0 / 255.0, name=IMAGE_RESCALE)(image)
     for index, filters in enumerate((32, 64, 64), start=1):
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"image_conv_{index}")(x)
-        x = layers.MaxPooling2D(2, name=f"image_pool_{index}")(x)
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=IMAGE_CONV.format(index=index))(x)
+        x = layers.MaxPooling2D(2, name=IMAGE_POOL.format(index=index))(x)
     # Flatten, not global pooling: a caption says where things are ("left of"), and averaging over
     # positions would throw that away.
-    x = layers.Flatten(name="image_flatten")(x)
-    vector = layers.Dense(m.condition_dim, activation="relu", name="image_features")(x)
+    x = layers.Flatten(name=IMAGE_FLATTEN)(x)
+    vector = layers.Dense(m.condition_dim, activation="relu", name=IMAGE_FEATURES)(x)
     return image, vector
 
 
@@ -44,9 +66,9 @@ def initial_states_from(vector, m: ModelSpec):
     """One Dense projection of `v` per decoder state (LSTM: h and c), per layer."""
     states = []
     for index in range(1, m.num_layers + 1):
-        names = ("h", "c")[: states_per_layer(m)]
         states.append([
-            layers.Dense(m.units, activation="tanh", name=f"init_{kind}_{index}")(vector) for kind in names
+            layers.Dense(m.units, activation="tanh", name=INIT_STATE.format(kind=kind, index=index))(vector)
+            for kind in state_kinds(m)
         ])
     return states
 
@@ -54,14 +76,48 @@ def initial_states_from(vector, m: ModelSpec):
 def build_one_to_many(cfg: Config) -> keras.Model:
     m = cfg.model
     condition, vector = condition_encoder(m)
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = token_embedding(tokens, m.target_vocab_size, m, name="decoder_embedding")
+    tokens = keras.Input(shape=(None,), dtype="int32", name=TOKENS)
+    x = token_embedding(tokens, m.target_vocab_size, m, name=DECODER_EMBEDDING)
     if m.conditioning in ("every_step", "both"):
-        repeated = RepeatAlongTime(name="condition_every_step")([vector, x])
-        x = layers.Concatenate(name="decoder_inputs")([x, repeated])
+        repeated = RepeatAlongTime(name=CONDITION_EVERY_STEP)([vector, x])
+        x = layers.Concatenate(name=DECODER_INPUTS)([x, repeated])
     initial = initial_states_from(vector, m) if m.conditioning in ("init_state", "both") else None
-    x = recurrent_stack(x, m, prefix="decoder_", return_sequences=True, bidirectional=False, initial_states=initial)
+    x = recurrent_stack(x, m, prefix=DECODER, return_sequences=True, bidirectional=False, initial_states=initial)
     if m.dropout > 0:
-        x = layers.Dropout(m.dropout, name="head_dropout")(x)
+        x = layers.Dropout(m.dropout, name=HEAD_DROPOUT)(x)
     outputs = output_head(x, m, m.target_vocab_size, activation="softmax")
-    return keras.Model({"condition": condition, "tokens": tokens}, outputs, name=cfg.name)
+    return keras.Model({CONDITION: condition, TOKENS: tokens}, outputs, name=cfg.name)
+
+
+def one_to_many_inference_models(model: keras.Model, cfg: Config) -> InferenceModels:
+    """The condition encoder and one-step decoder of a trained one-to-many model, made of its layers (shared weights).
+
+    - `encoder`: conditions (images or feature vectors) -> `[v, *initial states]`,
+      the condition vector `v` (the CNN's image features, or the vector as
+      given) and, with `init_state` conditioning, each decoder layer's initial
+      states in layer order (`states_per_layer` each); without it only `[v]`
+      and the states start at zeros.
+    - `step`: `[token (batch, 1), v, *states] -> [probabilities (batch, 1, vocab), *new states]`;
+      with `every_step` conditioning `v` enters again next to the token's
+      embedding, exactly as in the trained model (otherwise the step leaves it unused).
+    """
+    m = cfg.model
+    every_step = m.conditioning in ("every_step", "both")
+    condition = model.get_layer(CONDITION).output
+    vector = condition if m.condition_input == "features" else model.get_layer(IMAGE_FEATURES).output
+    initial = []
+    if m.conditioning in ("init_state", "both"):
+        initial = [model.get_layer(INIT_STATE.format(kind=kind, index=index)).output
+                   for index in range(1, m.num_layers + 1) for kind in state_kinds(m)]
+    encoder = keras.Model(condition, [vector, *initial], name="condition_encoder")
+
+    token = keras.Input(shape=(1,), dtype="int32", name="token")
+    vector_in = keras.Input(shape=(m.condition_dim,), name="vector")
+    y = model.get_layer(DECODER_EMBEDDING)(token)
+    if every_step:
+        repeated = model.get_layer(CONDITION_EVERY_STEP)([vector_in, y])
+        y = model.get_layer(DECODER_INPUTS)([y, repeated])
+    states_in, y, states_out = step_recurrent_stack(model, m, y, prefix=DECODER)
+    probabilities = model.get_layer(HEAD)(y)
+    step = keras.Model([token, vector_in, *states_in], [probabilities, *states_out], name="caption_step")
+    return InferenceModels(step=step, encoder=encoder)

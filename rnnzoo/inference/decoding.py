@@ -1,4 +1,4 @@
-"""Decoding: greedy and beam search over a step function, and the seq2seq step model they run.
+"""Decoding: greedy and beam search over a step function, and the step decoders that run built step models.
 
 The searches are generic: they only need a *step function*
 
@@ -9,12 +9,11 @@ states, encoder outputs, masks) lives in `state`, so beam search can reorder
 rows freely; a captioning decoder fits the same signature. One output token
 costs one call of the step function.
 
-`Seq2SeqDecoder` builds that step function for a trained seq2seq model, and
-`CaptionDecoder` for a trained one-to-many (captioning) model: an encoder
-model and a one-step decoder model that reuse the trained layers, found by
-name (`encoder_embedding`, `decoder_gru_1`, `attention`, `head`, ...), so they
-share the trained weights and need no copy. Both run the decoder stack through
-`step_recurrent_stack` and share `StepDecoder`'s step and teacher-forcing code.
+`Seq2SeqDecoder` is that step function for a trained seq2seq model, and
+`CaptionDecoder` for a trained one-to-many (captioning) model. Both take the
+encoder model and the one-step decoder model the builders make out of the
+trained layers (`rnnzoo.builders.inference_models`), run them on numpy
+arrays, and share `StepDecoder`'s step and teacher-forcing code.
 """
 
 from __future__ import annotations
@@ -160,29 +159,6 @@ def search(step: StepFunction, state: list, *, beam_width: int = 1, **kwargs) ->
     return beam_search(step, state, beam_width=beam_width, **kwargs)
 
 
-def step_recurrent_stack(model, spec, y) -> tuple[list, object, list]:
-    """One step of a trained decoder stack (`decoder_{cell}_{i}`), as new Keras graph pieces.
-
-    Returns `(state inputs, output, new states)`: each trained layer's cell is
-    wrapped in a new RNN layer that also returns its states, so the step model
-    shares the trained weights.
-    """
-    import keras
-    from keras import layers
-
-    state_inputs, states_out = [], []
-    per_layer = 2 if spec.cell == "lstm" else 1
-    for index in range(1, spec.num_layers + 1):
-        trained = model.get_layer(f"decoder_{spec.cell}_{index}")
-        states_in = [keras.Input(shape=(spec.units,), name=f"state_{index}_{k}") for k in range(per_layer)]
-        state_inputs += states_in
-        result = layers.RNN(trained.cell, return_sequences=True, return_state=True,
-                            name=f"step_{trained.name}")(y, initial_state=states_in)
-        y, states = result[0], list(result[1:])
-        states_out += states
-    return state_inputs, y, states_out
-
-
 class StepDecoder:
     """What every step-model decoder shares: `encode(condition)` gives the search state, `step` advances it.
 
@@ -211,66 +187,25 @@ class StepDecoder:
 
 
 class Seq2SeqDecoder(StepDecoder):
-    """An encoder model and a one-step decoder model made of a trained seq2seq model's layers (by name).
+    """Runs a seq2seq model's encoder and one-step decoder (`rnnzoo.builders.seq2seq.seq2seq_inference_models`).
 
     `encode(source_ids)` returns the search state of each source row:
     `[encoder outputs, attention keys, source mask, *decoder states]` (the
     first three only with attention); `step` advances it by one token.
     `attention_weights` replays a decoded output to return its attention.
+
+    Args:
+        encoder: source ids -> `[values, keys, *states]` with attention, `[*states]` without.
+        step_model: `[token, values, keys, source mask, *states]` ->
+            `[probabilities, *states, attention scores]` with attention,
+            `[token, *states]` -> `[probabilities, *states]` without.
+        attention: whether the model attends over the source.
     """
 
-    def __init__(self, model, spec):
-        import keras
-
-        self.spec = spec
-        self.attention = spec.attention != "none"
-        self.state_names: list[str] = []
-        self.encoder = self._encoder_model(model, keras)
-        self.step_model = self._step_model(model, keras)
-
-    def _decoder_state_tensors(self, model) -> list:
-        m = self.spec
-        tensors = []
-        for index in range(1, m.num_layers + 1):
-            if m.bidirectional:
-                kinds = ("h", "c")[: 2 if m.cell == "lstm" else 1]
-                tensors += [model.get_layer(f"bridge_{kind}_{index}").output for kind in kinds]
-            else:
-                tensors += list(model.get_layer(f"encoder_{m.cell}_{index}").output[1:])
-        return tensors
-
-    def _encoder_model(self, model, keras):
-        m = self.spec
-        outputs = []
-        if self.attention:
-            values = model.get_layer(f"encoder_{m.cell}_{m.num_layers}").output[0]
-            names = {layer.name for layer in model.layers}
-            keys = model.get_layer("attention_key_projection").output if "attention_key_projection" in names else values
-            outputs += [values, keys]
-        outputs += self._decoder_state_tensors(model)
-        return keras.Model(model.get_layer("source").output, outputs, name="encoder")
-
-    def _step_model(self, model, keras):
-        m = self.spec
-        token = keras.Input(shape=(1,), dtype="int32", name="token")
-        inputs, outputs = [token], []
-        if self.attention:
-            values = keras.Input(shape=(None, self.encoder.outputs[0].shape[-1]), name="values")
-            keys = keras.Input(shape=(None, self.encoder.outputs[1].shape[-1]), name="keys")
-            source_mask = keras.Input(shape=(None,), dtype="bool", name="source_mask")
-            inputs += [values, keys, source_mask]
-        y = model.get_layer("decoder_embedding")(token)
-        states_in, y, states_out = step_recurrent_stack(model, m, y)
-        inputs += states_in
-        scores = None
-        if self.attention:
-            query = model.get_layer("attention_query_projection")(y) if m.attention == "additive" else y
-            context, scores = model.get_layer("attention")(
-                [query, values, keys], mask=[None, source_mask], return_attention_scores=True)
-            y = model.get_layer("attention_combine")(model.get_layer("attention_concat")([y, context]))
-        probabilities = model.get_layer("head")(y)
-        outputs = [probabilities, *states_out] + ([scores] if scores is not None else [])
-        return keras.Model(inputs, outputs, name="decoder_step")
+    def __init__(self, encoder, step_model, *, attention: bool):
+        self.encoder = encoder
+        self.step_model = step_model
+        self.attention = attention
 
     def encode(self, source_ids: np.ndarray) -> list:
         """The search state for a batch of right-padded source ids (batch, time)."""
@@ -303,49 +238,31 @@ class Seq2SeqDecoder(StepDecoder):
 
 
 class CaptionDecoder(StepDecoder):
-    """A condition encoder and a one-step decoder made of a trained one-to-many model's layers (by name).
+    """Runs a one-to-many model's condition encoder and one-step decoder (`rnnzoo.builders.one_to_many`).
 
     `encode(conditions)` returns the search state `[v, *decoder states]`: the
-    condition vector `v` (the CNN's `image_features`, or the feature vector as
-    given) and the decoder's initial states (Dense projections of `v` with
-    `init_state` conditioning, zeros otherwise). With `every_step`
-    conditioning each step feeds `v` again next to the token's embedding,
-    exactly as the trained model does.
+    condition vector `v` and the decoder's initial states, those the encoder
+    returns (`init_state` conditioning) or zeros when it returns `v` alone.
+    Each step feeds `v` to the step model again (which uses it with
+    `every_step` conditioning).
+
+    Args:
+        encoder: conditions -> `[v, *initial states]` or `[v]`.
+        step_model: `[token, v, *states] -> [probabilities, *states]`.
     """
 
-    def __init__(self, model, spec):
-        import keras
-
-        self.spec = spec
-        self.every_step = spec.conditioning in ("every_step", "both")
-        self.init_state = spec.conditioning in ("init_state", "both")
-        condition = model.get_layer("condition").output
-        vector = condition if spec.condition_input == "features" else model.get_layer("image_features").output
-        kinds = ("h", "c")[: 2 if spec.cell == "lstm" else 1]
-        initial = [model.get_layer(f"init_{kind}_{index}").output
-                   for index in range(1, spec.num_layers + 1) for kind in kinds] if self.init_state else []
-        self.num_states = spec.num_layers * len(kinds)
-        self.encoder = keras.Model(condition, [vector, *initial], name="condition_encoder")
-        self.step_model = self._step_model(model, keras)
-
-    def _step_model(self, model, keras):
-        m = self.spec
-        token = keras.Input(shape=(1,), dtype="int32", name="token")
-        vector = keras.Input(shape=(m.condition_dim,), name="vector")
-        y = model.get_layer("decoder_embedding")(token)
-        if self.every_step:
-            repeated = model.get_layer("condition_every_step")([vector, y])
-            y = model.get_layer("decoder_inputs")([y, repeated])
-        states_in, y, states_out = step_recurrent_stack(model, m, y)
-        probabilities = model.get_layer("head")(y)
-        return keras.Model([token, vector, *states_in], [probabilities, *states_out], name="caption_step")
+    def __init__(self, encoder, step_model):
+        self.encoder = encoder
+        self.step_model = step_model
+        # What zero states look like, from the step model's state inputs (after the token and v).
+        self.state_widths = [int(tensor.shape[-1]) for tensor in step_model.inputs[2:]]
 
     def encode(self, conditions) -> list:
         """The search state for a batch of conditions (images or feature vectors)."""
         outputs = self.encoder(np.asarray(conditions, dtype="float32"), training=False)
         outputs = [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
-        if not self.init_state:
-            outputs += [np.zeros((len(outputs[0]), self.spec.units), dtype="float32")] * self.num_states
+        if len(outputs) == 1:  # no initial states from the condition: the decoder starts at zeros
+            outputs += [np.zeros((len(outputs[0]), width), dtype="float32") for width in self.state_widths]
         return outputs
 
     def _run_step(self, tokens: np.ndarray, state: list):

@@ -1,6 +1,6 @@
 """Sampling with feedback: pick a token, feed it back, carry the recurrent state.
 
-    step = StepModel.from_trained(model, cfg)           # shares the trained weights, found by layer name
+    step = StepModel(inference_models(model, cfg).step)  # rnnzoo.builders makes the Keras step model
     ids = generate(step, prompt_ids, length=200, temperature=0.8, top_k=0, seed=7)
 
 `generate` costs one recurrent step per new token (O(n) for n tokens): the
@@ -113,53 +113,29 @@ def pick_next(scores, *, temperature: float = 1.0, top_k: int = 0, rng: np.rando
 
 
 class StepModel:
-    """A trained aligned model turned into `(ids, states) -> (logits, states)`.
+    """A language model's Keras step model as `(ids, states) -> (logits, states)` on numpy arrays.
 
-    Built with the same builder pieces as the trained model (so its layers
-    carry the same names), its weights are copied from the trained model by
-    layer name. It takes token ids (batch, t) for any t (a whole prompt at
-    once, or one token) and the states to start from, and returns the logits
-    at every step and the states after the last one. Dropout is left out.
+    The step model (`rnnzoo.builders.aligned.aligned_inference_models`) takes
+    token ids (batch, t) for any t (a whole prompt at once, or one token) and
+    the states to start from, `[ids, *states] -> [logits, *states]`, and
+    returns the logits at every step and the states after the last one.
     """
 
-    def __init__(self, model, num_states: int, units: int):
+    def __init__(self, model):
         self.model = model
-        self.num_states = num_states
-        self.units = units
+        self.num_states = len(model.inputs) - 1
+        self.units = int(model.inputs[1].shape[-1])
         import keras
 
         if keras.backend.backend() == "tensorflow":
             import tensorflow as tf
 
-            signature = [tf.TensorSpec((None, None), tf.int32)] + [tf.TensorSpec((None, units), tf.float32)] * num_states
+            signature = [tf.TensorSpec((None, None), tf.int32)] + \
+                [tf.TensorSpec((None, self.units), tf.float32)] * self.num_states
             self._call = tf.function(lambda ids, *states: model([ids, *states], training=False),
                                      input_signature=signature, autograph=False)
         else:  # pragma: no cover - other backends run eagerly
             self._call = lambda ids, *states: model([ids, *states], training=False)
-
-    @classmethod
-    def from_trained(cls, trained, cfg) -> "StepModel":
-        import keras
-
-        from rnnzoo.builders.common import copy_weights_by_name, output_head, recurrent_stack, sequence_input
-        from rnnzoo.builders.common import states_per_layer
-
-        m = cfg.model
-        if cfg.io != "aligned" or m.bidirectional or m.input_type != "tokens":
-            raise RnnzooError(f"Sampling needs a unidirectional aligned model over tokens. Received: {cfg.name!r} "
-                              f"(io={cfg.io!r}, bidirectional={m.bidirectional}, input_type={m.input_type!r})")
-        ids, x = sequence_input(m, name="inputs")
-        per_layer = states_per_layer(m)
-        state_inputs = [[keras.Input(shape=(m.units,), name=f"{m.cell}_{i}_state_{k}") for k in range(per_layer)]
-                        for i in range(1, m.num_layers + 1)]
-        x, states = recurrent_stack(x, m, prefix="", return_sequences=True, bidirectional=False,
-                                    initial_states=state_inputs, return_state=True)
-        logits = output_head(x, m, m.num_classes)
-        flat_inputs = [s for layer in state_inputs for s in layer]
-        flat_states = [s for layer in states for s in layer]
-        step = keras.Model([ids, *flat_inputs], [logits, *flat_states], name=f"{cfg.name}_step")
-        copy_weights_by_name(trained, step)
-        return cls(step, len(flat_states), m.units)
 
     def zero_states(self, batch: int) -> list[np.ndarray]:
         return [np.zeros((batch, self.units), dtype=np.float32) for _ in range(self.num_states)]

@@ -90,7 +90,12 @@ class CRFLoss(keras.losses.Loss):
         self.crf = crf
 
     def bind(self, model) -> None:
-        self.crf = model.get_layer("crf")
+        """Points the loss at `model`'s CRF layer, found by its type (a tagger has one)."""
+        found = [layer for layer in model.layers if isinstance(layer, CRF)]
+        if len(found) != 1:
+            raise ValueError(f"CRFLoss needs a model with exactly one CRF layer. "
+                             f"Received: {len(found)} CRF layers in {model.name!r}")
+        self.crf = found[0]
 
     def call(self, y_true, y_pred):
         if self.crf is None:

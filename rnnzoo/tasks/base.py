@@ -64,6 +64,7 @@ class Task(abc.ABC):
         """
         if self.cfg.model.embedding_init == "random":
             return None
+        from rnnzoo.builders.common import EMBEDDING
         from rnnzoo.preprocessing.word_vectors import ppmi_svd_embeddings
 
         def vectors() -> dict[str, list]:
@@ -73,7 +74,7 @@ class Task(abc.ABC):
             matrix = ppmi_svd_embeddings(word_ids, vocab_size, self.cfg.model.embedding_dim, seed=self.cfg.train.seed)
             info["embedding_init_seconds"] = time.perf_counter() - started
             print(f"rnnzoo: PPMI-SVD embeddings in {info['embedding_init_seconds']:.1f} s", file=sys.stderr)
-            return {"embedding": [matrix]}
+            return {EMBEDDING: [matrix]}
 
         return vectors
 

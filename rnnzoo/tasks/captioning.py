@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from rnnzoo import datasets, files
+from rnnzoo.builders.one_to_many import one_to_many_inference_models
 from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
 from rnnzoo.datasets.images import fit_image, read_image
@@ -136,7 +137,8 @@ class CaptioningTask(DecodingTask):
 
     def decoder(self, core) -> CaptionDecoder:
         if id(core) not in self._decoders:
-            self._decoders[id(core)] = CaptionDecoder(core, self.cfg.model)
+            models = one_to_many_inference_models(core, self.cfg)
+            self._decoders[id(core)] = CaptionDecoder(models.encoder, models.step)
         return self._decoders[id(core)]
 
     def images(self, inputs) -> np.ndarray:

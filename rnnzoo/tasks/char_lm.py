@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from rnnzoo import files
+from rnnzoo.builders.aligned import aligned_inference_models
 from rnnzoo.inference import sampling
 from rnnzoo.config import Config
 from rnnzoo.datasets.text_corpus import locate_and_read, split_text
@@ -246,7 +247,7 @@ class CharLanguageModelTask(Task):
             return {}
         ids = self._validation_ids
         windowed = model.evaluate(self._validation_batches(ids, stateful=False), return_dict=True, verbose=0)["loss"]
-        stream = stream_loss(sampling.StepModel.from_trained(model, self.cfg), ids)
+        stream = stream_loss(sampling.StepModel(aligned_inference_models(model, self.cfg).step), ids)
         return {"val_nats_per_char": float(windowed), "val_bits_per_char": float(windowed) / math.log(2),
                 "val_nats_per_char_stream": stream, "val_bits_per_char_stream": stream / math.log(2)}
 
@@ -277,7 +278,7 @@ class CharLanguageModelTask(Task):
     def step_model(self, core) -> sampling.StepModel:
         cached = getattr(self, "_step", None)
         if cached is None or cached[0] is not core:
-            self._step = (core, sampling.StepModel.from_trained(core, self.cfg))
+            self._step = (core, sampling.StepModel(aligned_inference_models(core, self.cfg).step))
         return self._step[1]
 
     def generate(self, core, prompt: str = "", *, length: int = 200, temperature: float = 1.0, top_k: int = 0,

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rnnzoo import datasets, files
+from rnnzoo.builders.seq2seq import seq2seq_inference_models
 from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
 from rnnzoo.inference.decoding import Seq2SeqDecoder, check_search_arguments, search
@@ -140,7 +141,9 @@ class Seq2SeqTask(DecodingTask):
 
     def decoder(self, core) -> Seq2SeqDecoder:
         if id(core) not in self._decoders:
-            self._decoders[id(core)] = Seq2SeqDecoder(core, self.cfg.model)
+            models = seq2seq_inference_models(core, self.cfg)
+            self._decoders[id(core)] = Seq2SeqDecoder(models.encoder, models.step,
+                                                      attention=self.cfg.model.attention != "none")
         return self._decoders[id(core)]
 
     def _source_ids(self, texts: list[str], *, truncate: bool = False) -> list[list[int]]:

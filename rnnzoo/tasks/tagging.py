@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from rnnzoo import files
+from rnnzoo.builders.aligned import crf_layer
 from rnnzoo.preprocessing import batching
 from rnnzoo.tasks import tagging_metrics
 from rnnzoo.config import Config
@@ -186,7 +187,7 @@ class TaggingTask(Task):
         """
         # One traced graph for every batch shape (an eager call runs the recurrent loop step by step in Python).
         forward = tf.function(lambda x: core(x, training=False), reduce_retracing=True)
-        crf = next((layer for layer in core.layers if layer.name == "crf"), None)
+        crf = crf_layer(core)
         transitions, start, end = self._decoding_potentials(crf)
         results = []
         for first in range(0, len(sentences), batch_size):

@@ -20,7 +20,7 @@ import keras
 
 from rnnzoo import files
 from rnnzoo.training import distribute
-from rnnzoo.builders.common import compile_model
+from rnnzoo.builders.common import compile_model, head_layer, set_named_weights
 from rnnzoo.builders.precision import precision_scope
 from rnnzoo.config.registry import load_config
 from rnnzoo.errors import ConfigError
@@ -62,7 +62,7 @@ def start_head_at_prior(model, target_counts) -> None:
     """
     import numpy as np
 
-    head = model.get_layer("head")
+    head = head_layer(model)
     counts = np.asarray(target_counts, dtype="float64") + 1.0
     if head.bias is None or head.bias.shape[-1] != counts.shape[0]:
         raise ValueError(f"The head has {head.units} classes but the data counts {counts.shape[0]}.")
@@ -157,8 +157,7 @@ def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief
     if prepared.target_counts is not None:
         start_head_at_prior(model, prepared.target_counts)
     if prepared.initial_weights is not None and read_state(backup_dir) is None:  # resuming loads a checkpoint instead
-        for layer_name, weights in prepared.initial_weights().items():
-            model.get_layer(layer_name).set_weights(weights)
+        set_named_weights(model, prepared.initial_weights())
     steps_per_epoch = math.ceil(prepared.num_train / cfg.train.batch_size)
     compile_model(model, cfg, total_steps=steps_per_epoch * cfg.train.epochs)
 
