@@ -18,7 +18,9 @@ demo: $(BIN)/rnnzoo
 	$(BIN)/rnnzoo export runs/demo --format savedmodel --out exported/demo
 	$(BIN)/python examples/serve_savedmodel.py exported/demo "A moving, beautifully acted film." "Two hours I will never get back."
 
+# The architecture contract first (pyproject.toml [tool.importlinter]: no import cycle, no upward import), then the suite.
 test: $(BIN)/rnnzoo
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 # The builder tests again under KERAS_BACKEND=torch, in a venv without TensorFlow: every named model
