@@ -18,6 +18,9 @@ from rnnzoo.builders.common import output_head, recurrent_stack, sequence_input
 from rnnzoo.config import Config
 from rnnzoo.layers import MaskedPooling1D
 
+# Config fields only this I/O configuration reads (rnnzoo.tasks.check_options refuses them elsewhere).
+OPTIONS = ("model.pooling",)
+
 
 def build_many_to_one(cfg: Config) -> keras.Model:
     m = cfg.model

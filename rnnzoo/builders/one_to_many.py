@@ -22,6 +22,10 @@ from rnnzoo.builders.common import output_head, recurrent_stack, states_per_laye
 from rnnzoo.config import Config, ModelSpec
 from rnnzoo.layers import RepeatAlongTime
 
+# Config fields only this I/O configuration (and seq2seq, for the output vocabulary) reads.
+OPTIONS = ("model.target_vocab_size", "model.condition_input", "model.condition_dim", "model.image_size",
+           "model.image_channels", "model.conditioning")
+
 
 def condition_encoder(m: ModelSpec):
     """The condition input and its vector `v`: features as given, or a small CNN over an image."""

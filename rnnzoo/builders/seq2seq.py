@@ -22,6 +22,9 @@ from keras import layers
 from rnnzoo.builders.common import output_head, recurrent_stack, states_per_layer, token_embedding
 from rnnzoo.config import Config, ModelSpec
 
+# Config fields only this I/O configuration (and one_to_many, for the output vocabulary) reads.
+OPTIONS = ("model.target_vocab_size", "model.attention")
+
 
 def bridge_states(encoder_states, m: ModelSpec):
     """Decoder initial states from encoder final states (one list per layer)."""

@@ -35,10 +35,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import files
+from rnnzoo import datasets, files
 from rnnzoo.inference import sampling
 from rnnzoo.config import Config
-from rnnzoo.datasets.text_corpus import locate_and_read, split_text
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
 
@@ -123,6 +122,8 @@ class ResetStates(keras.callbacks.Callback):
 
 
 class CharLanguageModelTask(Task):
+    options = ("data.seq_length",)  # the window length of truncated BPTT; see rnnzoo.tasks.check_options
+
     def __init__(self, cfg: Config, vocabulary: CharVocabulary | None = None):
         super().__init__(cfg)
         self.vocabulary = vocabulary
@@ -130,9 +131,9 @@ class CharLanguageModelTask(Task):
     # ---- data -------------------------------------------------------------------------------------
 
     def _texts(self, data_dir, download) -> tuple[str, str, str]:
-        text, origin = locate_and_read(data_dir, download)
-        fraction = self.cfg.data.validation_fraction
-        return split_text(text, "train", fraction), split_text(text, "validation", fraction), origin
+        (train,), _, origin = datasets.examples(self.cfg, "train", data_dir=data_dir, download=download)
+        (validation,), _, _ = datasets.examples(self.cfg, "validation", data_dir=data_dir, download=download)
+        return train, validation, origin
 
     def _too_short(self, what: str, characters: int, needed: int) -> DataError:
         d, t = self.cfg.data, self.cfg.train
