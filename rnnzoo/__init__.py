@@ -15,7 +15,7 @@ from typing import Any
 
 from rnnzoo._version import __version__
 from rnnzoo.errors import ConfigError, DataError, RnnzooError, RunFolderError
-from rnnzoo.config.registry import get_config, list_models, load_config
+from rnnzoo.config.registry import list_models, load_config
 
 __all__ = [
     "ConfigError", "DataError", "RnnzooError", "RunFolderError",
@@ -38,8 +38,23 @@ def build(name_or_path: str | Path, *, compile: bool = True, **overrides: Any):
     """
     cfg = load_config(name_or_path, overrides)
     from rnnzoo.builders import build_model  # Keras loads here, not at import.
+    from rnnzoo.tasks import check_options
 
+    check_options(cfg)
     return build_model(cfg, compile=compile)
+
+
+def get_config(name_or_path: str | Path, **overrides: Any) -> dict[str, Any]:
+    """The resolved config of a named model or TOML file, as a plain dict.
+
+    Raises:
+        ConfigError: as `build`, including a field that nothing in this config reads (`data.digits` for IMDB).
+    """
+    cfg = load_config(name_or_path, overrides)
+    from rnnzoo.tasks import check_options  # the builders' declarations load Keras
+
+    check_options(cfg)
+    return cfg.to_dict()
 
 
 def train(name_or_path: str | Path, **kwargs: Any):

@@ -30,8 +30,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from rnnzoo import files
-from rnnzoo.datasets.adding import BASELINE_MSE, adding_examples, load_adding
+from rnnzoo import datasets, files
+from rnnzoo.datasets.adding import BASELINE_MSE, adding_examples
 from rnnzoo.errors import ConfigError
 
 CELLS = ("rnn", "lstm", "gru")
@@ -116,10 +116,7 @@ def _train_cell(cell: str, length: int, overrides: dict, probe, log: Callable[[s
 
     cfg = load_config(f"adding_{cell}", {"seq_length": length, **overrides})
     keras.utils.set_random_seed(cfg.train.seed)
-    d = cfg.data
-    splits = {split: load_adding(split, num_examples=d.num_examples, seq_length=length, seed=cfg.train.seed,
-                                 validation_fraction=d.validation_fraction, test_fraction=d.test_fraction)[:2]
-              for split in ("train", "validation", "test")}
+    splits = {split: datasets.examples(cfg, split)[:2] for split in ("train", "validation", "test")}
     model = compile_model(build_model(cfg, compile=False), cfg)
     before = {"gradient_norms": hidden_state_gradient_norms(model, *probe), "sigma_max": recurrent_sigma_max(model)}
     started, cpu_started = time.perf_counter(), time.process_time()

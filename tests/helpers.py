@@ -10,15 +10,16 @@ TINY = {
     "units": 6,
     "embedding_dim": 5,
     "vocab_size": 40,
-    "target_vocab_size": 12,
-    "condition_dim": 8,
-    "image_size": 16,
+}
+TINY_BY_IO = {  # fields only these I/O configurations read (others refuse them: rnnzoo.tasks.check_options)
+    "one_to_many": {"target_vocab_size": 12, "condition_dim": 8, "image_size": 16},
+    "seq2seq": {"target_vocab_size": 12},
 }
 
 
 def tiny_overrides(cfg: Config) -> dict:
     """Small sizes for any config; keeps the head width when it is data-defined but shrinks it when large."""
-    overrides = dict(TINY)
+    overrides = {**TINY, **TINY_BY_IO.get(cfg.io, {})}
     if cfg.model.num_classes > 12:
         overrides["num_classes"] = 12
     return overrides

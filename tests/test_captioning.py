@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rnnzoo
-from helpers import TINY, random_batch
+from helpers import TINY, TINY_BY_IO, random_batch
 from rnnzoo import DataError
 from rnnzoo.cli import main
 from rnnzoo.datasets.flickr import load_flickr
@@ -167,7 +167,7 @@ def test_missing_flickr_folder_says_what_was_tried(tmp_path):
 
 
 def caption_model(**overrides):
-    overrides = {**TINY, "condition_input": "features", **overrides}
+    overrides = {**TINY, **TINY_BY_IO["one_to_many"], "condition_input": "features", **overrides}
     return rnnzoo.load_config("caption_lstm", overrides), rnnzoo.build("caption_lstm", compile=False, **overrides)
 
 

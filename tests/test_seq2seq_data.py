@@ -6,30 +6,29 @@ import re
 import pytest
 
 from rnnzoo import DataError, datasets
-from rnnzoo.datasets.synthetic import load_synthetic
 from rnnzoo.preprocessing.vocabulary import END, PAD, START, UNKNOWN, Vocabulary, tokenize
 
 
 @pytest.mark.parametrize("task", ["addition", "dates"])
 def test_generators_are_reproducible_by_seed_and_splits_disjoint(task):
-    splits = {s: load_synthetic(task, s, num_examples=2000, seed=7) for s in ("train", "validation", "test")}
-    again = load_synthetic(task, "train", num_examples=2000, seed=7)
+    splits = {s: datasets.load_examples(task, s, num_examples=2000, seed=7) for s in ("train", "validation", "test")}
+    again = datasets.load_examples(task, "train", num_examples=2000, seed=7)
     assert splits["train"] == again
-    assert load_synthetic(task, "train", num_examples=2000, seed=8)[0] != again[0]
+    assert datasets.load_examples(task, "train", num_examples=2000, seed=8)[0] != again[0]
     assert [len(splits[s][0]) for s in ("train", "validation", "test")] == [1600, 200, 200]
     seen = [set(zip(*splits[s][:2])) for s in splits]
     assert not (seen[0] & seen[1]) and not (seen[0] & seen[2]) and not (seen[1] & seen[2])
 
 
 def test_addition_examples_are_correct_sums():
-    sources, targets, _ = load_synthetic("addition", "test", num_examples=500, digits=3)
+    sources, targets, _ = datasets.load_examples("addition", "test", num_examples=500, digits=3)
     for source, target in zip(sources, targets):
         a, b = source.split("+")
         assert int(a) + int(b) == int(target) and len(a) <= 3 and len(b) <= 3
 
 
 def test_dates_map_many_formats_to_iso():
-    sources, targets, _ = load_synthetic("dates", "train", num_examples=3000)
+    sources, targets, _ = datasets.load_examples("dates", "train", num_examples=3000)
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", t) for t in targets)
     assert len({re.sub(r"[a-z]+", "w", re.sub(r"\d", "9", s)) for s in sources}) >= 8  # many shapes of input
     for source, target in zip(sources, targets):
@@ -40,7 +39,7 @@ def test_dates_map_many_formats_to_iso():
 
 def test_too_many_synthetic_examples_is_a_clear_error():
     with pytest.raises(DataError, match="`data.num_examples` must be at most half"):
-        load_synthetic("addition", "train", num_examples=10_000, digits=2)
+        datasets.load_examples("addition", "train", num_examples=10_000, digits=2)
 
 
 def test_multi30k_sample_loads_in_the_publishers_layout():
@@ -97,7 +96,7 @@ def test_vocabulary_has_fixed_special_ids_and_maps_unseen_tokens_to_unknown():
 def test_splits_are_drawn_from_the_same_distribution():
     """Short sums (both numbers < 10) are as common in test as in train, not used up before train is cut."""
     def short_share(split):
-        sources = load_synthetic("addition", split, num_examples=2000, digits=3)[0]
+        sources = datasets.load_examples("addition", split, num_examples=2000, digits=3)[0]
         return sum(all(len(n) == 1 for n in s.split("+")) for s in sources) / len(sources)
 
     assert abs(short_share("test") - short_share("train")) < 0.05  # 0.109 in drawing order, 0.023 shuffled

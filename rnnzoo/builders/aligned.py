@@ -36,6 +36,10 @@ from rnnzoo.errors import RnnzooError
 from rnnzoo.layers.crf import CRF
 from rnnzoo.layers import ConcatenateFeatures, MaskedMaxOverCharacters, ZeroPaddingCharacters
 
+# Config fields only this I/O configuration reads (rnnzoo.tasks.check_options refuses them elsewhere).
+OPTIONS = ("model.char_embedding_dim", "model.char_units", "model.char_vocab_size", "model.tag_feature_dim",
+           "model.tag_feature_vocab_size", "model.crf")
+
 CHAR_KERNEL = 3  # characters each CNN filter sees (suffixes such as -ed, -ly, -ing)
 
 # Input and layer names (saved files refer to them: never rename one).

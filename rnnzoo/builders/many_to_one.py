@@ -20,6 +20,9 @@ from rnnzoo.layers import MaskedPooling1D
 
 POOLING = "pooling"  # a layer name (saved files refer to it: never rename it)
 
+# Config fields only this I/O configuration reads (rnnzoo.tasks.check_options refuses them elsewhere).
+OPTIONS = ("model.pooling",)
+
 
 def build_many_to_one(cfg: Config) -> keras.Model:
     m = cfg.model

@@ -44,6 +44,10 @@ CONDITION_EVERY_STEP = "condition_every_step"
 DECODER_INPUTS = "decoder_inputs"
 INIT_STATE = "init_{kind}_{index}"       # kind: h or c
 
+# Config fields only this I/O configuration (and seq2seq, for the output vocabulary) reads.
+OPTIONS = ("model.target_vocab_size", "model.condition_input", "model.condition_dim", "model.image_size",
+           "model.image_channels", "model.conditioning")
+
 
 def condition_encoder(m: ModelSpec):
     """The condition input and its vector `v`: features as given, or a small CNN over an image."""

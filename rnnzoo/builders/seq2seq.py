@@ -44,6 +44,9 @@ ATTENTION_QUERY_PROJECTION = "attention_query_projection"
 ATTENTION_CONCAT = "attention_concat"
 ATTENTION_COMBINE = "attention_combine"
 
+# Config fields only this I/O configuration (and one_to_many, for the output vocabulary) reads.
+OPTIONS = ("model.target_vocab_size", "model.attention")
+
 
 def bridge_states(encoder_states, m: ModelSpec):
     """Decoder initial states from encoder final states (one list per layer)."""

@@ -18,6 +18,11 @@ from rnnzoo.errors import RnnzooError
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _task(cfg) -> str:
+    """The task kind and its data set: "text_classification (imdb)"."""
+    return f"{cfg.task} ({cfg.data.dataset})" if cfg.data.dataset else cfg.task
+
+
 def cmd_list(args) -> int:
     import rnnzoo
 
@@ -27,7 +32,7 @@ def cmd_list(args) -> int:
     width = max(len(n) for n in names)
     for name in names:
         cfg = rnnzoo.load_config(name)
-        print(f"{name:<{width}}  {cfg.io:<11}  {cfg.task}")
+        print(f"{name:<{width}}  {cfg.io:<11}  {_task(cfg)}")
     return 0
 
 
@@ -39,7 +44,7 @@ def cmd_info(args) -> int:
     print(f"name:        {cfg.name}")
     print("description: " + textwrap.fill(cfg.description, 88, subsequent_indent=" " * 13))
     print(f"io:          {cfg.io}")
-    print(f"task:        {cfg.task}")
+    print(f"task:        {_task(cfg)}")
     print(f"parameters:  {model.count_params():,}")
     print()
     print(layer_table(model))

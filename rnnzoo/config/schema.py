@@ -6,6 +6,11 @@ pipeline needs) and `[train]` (the training recipe). Every field has a type,
 a default and a range, declared once below; validation is generic over those
 declarations, so adding a field is one line.
 
+`task` names the task kind (`text_classification`, `seq2seq`, ...) and
+`data.dataset` the data set. Which fields a config may change is declared
+next to the code that reads them (builders, data-set table, task kinds) and
+checked by `rnnzoo.tasks.check_options`; this module knows only the fields.
+
 Overrides are flat (`units=32`, `batch_size=64`): field names are unique
 across sections. `section.field` is accepted too.
 """
@@ -28,6 +33,14 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 from rnnzoo.errors import ConfigError
 
 IO_CONFIGURATIONS = ("many_to_one", "aligned", "one_to_many", "seq2seq")
+
+# Before task kinds, `task` named the data set. These names (every one a config or run folder may hold)
+# map to the kind, and the data set defaults to the old name; new data sets never need a line here.
+DATASET_TASK_NAMES = {
+    "imdb": "text_classification", "addition": "seq2seq", "dates": "seq2seq", "multi30k": "seq2seq",
+    "parallel": "seq2seq", "tiny_shakespeare": "language_model", "conll2000": "tagging", "tracking": "tracking",
+    "scenes": "captioning", "flickr": "captioning", "adding": "adding",
+}
 
 
 def _spec(default, *, choices=None, low=None, high=None, low_open=False, high_open=False, help=""):
@@ -79,7 +92,7 @@ class ModelSpec:
 class DataSpec:
     """What the data pipeline needs."""
 
-    dataset: str = _spec("", help="data set or generator the recipe trains on")
+    dataset: str = _spec("", help="data set or generator the recipe trains on (a row of rnnzoo.datasets.TABLE)")
     max_length: int = _spec(200, low=1, high=100_000, help="tokens kept per example")
     truncate: str = _spec("end", choices=("start", "end"), help="which end of a long example is cut")
     validation_fraction: float = _spec(0.1, low=0.0, high=1.0, high_open=True, help="share of train held out for validation")
@@ -242,17 +255,13 @@ def _apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any]) -> None:
 
 
 def _check_combination(cfg: Config) -> None:
-    """Rules that involve more than one field."""
+    """Rules that involve more than one field (a field read by one I/O or task kind only is declared there)."""
     m, io = cfg.model, cfg.io
     if m.bidirectional and io == "one_to_many":
         raise ConfigError(
             "`model.bidirectional` applies to encoders only; a one_to_many model is a generator whose "
             "decoder must run forward in time. Received: bidirectional=True"
         )
-    if m.pooling != "last" and io != "many_to_one":
-        raise ConfigError(f"`model.pooling` applies to many_to_one models only. Received: pooling={m.pooling!r}, io={io!r}")
-    if m.attention != "none" and io != "seq2seq":
-        raise ConfigError(f"`model.attention` applies to seq2seq models only. Received: attention={m.attention!r}, io={io!r}")
     if io in ("many_to_one", "aligned"):
         if m.output_activation == "softmax" and m.num_classes < 2:
             raise ConfigError(
@@ -284,6 +293,17 @@ def _check_combination(cfg: Config) -> None:
         )
 
 
+def _rename_dataset_task(raw: dict[str, Any]) -> None:
+    """An old `task = "imdb"` becomes `task = "text_classification"` with `data.dataset = "imdb"` unless set."""
+    kind = DATASET_TASK_NAMES.get(raw.get("task", ""))
+    if kind is None:
+        return
+    data = raw.get("data", {})
+    if isinstance(data, Mapping) and not data.get("dataset"):
+        raw["data"] = {**data, "dataset": raw["task"]}
+    raw["task"] = kind
+
+
 def from_dict(raw: Mapping[str, Any], *, name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
     """Validates a config document (already parsed) into a frozen `Config`."""
     raw = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in raw.items()}
@@ -306,6 +326,7 @@ def from_dict(raw: Mapping[str, Any], *, name: str | None = None, overrides: Map
     for key in ("description", "task"):
         if not isinstance(raw.get(key, ""), str):
             raise ConfigError(f"`{key}` must be a string. Received: {key}={raw[key]!r}")
+    _rename_dataset_task(raw)
     sections = {}
     for section in SECTIONS:
         values = raw.get(section, {})

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnzoo.datasets.base import SPLITS, check_split, split_ranges
 from rnnzoo.errors import DataError
 
 BASELINE_MSE = 1.0 / 6.0  # always answering 1.0, the mean of the target
-SPLITS = ("train", "validation", "test")
 
 
 def adding_examples(count: int, length: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -38,18 +38,16 @@ def adding_examples(count: int, length: int, seed: int) -> tuple[np.ndarray, np.
 
 
 def load_adding(split: str, *, num_examples: int = 12_000, seq_length: int = 100, seed: int = 1337,
-                validation_fraction: float = 0.1, test_fraction: float = 0.1, **_ignored):
+                validation_fraction: float = 0.1, test_fraction: float = 0.1):
     """One split of `num_examples` adding examples: inputs, targets and origin.
 
     The three splits come from separate seeded streams (seed, seed+1, seed+2):
     with continuous values two splits share an example with probability 0.
     """
-    if split not in SPLITS:
-        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
-    sizes = {"test": round(num_examples * test_fraction), "validation": round(num_examples * validation_fraction)}
-    sizes["train"] = num_examples - sizes["test"] - sizes["validation"]
-    if sizes[split] < 1:
+    check_split(split)
+    start, stop = split_ranges(num_examples, validation_fraction, test_fraction)[split]  # only the sizes are used
+    if stop == start:
         raise DataError(f"The {split} split of {num_examples} adding examples is empty. "
                         f"Received: validation_fraction={validation_fraction}, test_fraction={test_fraction}")
-    inputs, targets = adding_examples(sizes[split], seq_length, seed + SPLITS.index(split))
+    inputs, targets = adding_examples(stop - start, seq_length, seed + SPLITS.index(split))
     return inputs, targets, f"generated (seed {seed}, length {seq_length})"

@@ -10,18 +10,16 @@ Any file in the same format can be read with `read_tagged`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
-
 from rnnzoo.datasets import sources
+from rnnzoo.datasets.base import carve, check_split, not_found, note_unset_data_dir
 from rnnzoo.datasets.parallel_text import read_lines
-from rnnzoo.datasets.synthetic import SPLITS
 from rnnzoo.errors import DataError
 
 NAMES = ("conll2000",)
+VALIDATION_SIDE = "head"  # validation is the start of the seeded permutation (the named models' numbers depend on it)
 FILES = {"train": "train.txt", "validation": "train.txt", "test": "test.txt"}
 
 
@@ -73,11 +71,10 @@ def find_root(path: Path) -> Path | None:
     return None
 
 
-def load_sentences(split: str, *, data_dir=None, seed: int = 1337, validation_fraction: float = 0.1,
-                   **_ignored) -> tuple[list[Sentence], str]:
+def load_sentences(split: str, *, data_dir=None, seed: int = 1337,
+                   validation_fraction: float = 0.1) -> tuple[list[Sentence], str]:
     """Sentences of `train`, `validation` (a seeded share of train) or `test`, and where they came from."""
-    if split not in SPLITS:
-        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
+    check_split(split)
     tried = []
     for _origin, path in sources.candidates(data_dir, NAMES):
         root = find_root(path) if path.is_dir() else None
@@ -90,18 +87,26 @@ def load_sentences(split: str, *, data_dir=None, seed: int = 1337, validation_fr
         sentences = read_tagged(file)
         if split == "test":
             return sentences, str(root)
-        order = np.random.default_rng(seed).permutation(len(sentences))
-        held_out = int(round(len(sentences) * validation_fraction))
-        chosen = order[:held_out] if split == "validation" else order[held_out:]
-        return [sentences[i] for i in np.sort(chosen)], str(root)
-    if data_dir is None and not os.environ.get(sources.DATA_DIR_ENV):
-        tried.append(f"${sources.DATA_DIR_ENV} (unset)")
-    raise DataError("CoNLL-2000 not found. Tried: " + "; ".join(tried) + ". Pass --data-dir with the folder of "
-                    "train.txt and test.txt (or .gz), or set $RNNZOO_DATA_DIR.")
+        chosen = carve(len(sentences), split, seed=seed, validation_fraction=validation_fraction,
+                       validation_side=VALIDATION_SIDE)
+        return [sentences[i] for i in chosen], str(root)
+    note_unset_data_dir(tried, data_dir)
+    raise not_found("CoNLL-2000", tried, "Pass --data-dir with the folder of train.txt and test.txt (or .gz), "
+                    "or set $RNNZOO_DATA_DIR.")
 
 
-def load_conll2000(split: str, **kwargs) -> tuple[list[str], list[tuple[str, str]], str]:
-    """For `datasets.load`: sentences as space-joined words, targets as (space-joined POS, space-joined chunks)."""
-    sentences, origin = load_sentences(split, **kwargs)
+def load_conll2000(split: str, *, data_dir=None, seed: int = 1337,
+                   validation_fraction: float = 0.1) -> tuple[list[str], list[tuple[str, str]], str]:
+    """For `datasets.load`: sentences as space-joined words, targets as (space-joined POS, space-joined chunks).
+
+    `sentences` turns them back into `Sentence`s (CoNLL words never hold a space).
+    """
+    sentences, origin = load_sentences(split, data_dir=data_dir, seed=seed, validation_fraction=validation_fraction)
     return ([" ".join(s.words) for s in sentences], [(" ".join(s.pos), " ".join(s.chunks)) for s in sentences],
             origin)
+
+
+def sentences(words: list[str], targets: list[tuple[str, str]]) -> list[Sentence]:
+    """`Sentence`s from `load_conll2000`'s inputs and targets."""
+    return [Sentence(tuple(w.split(" ")), tuple(pos.split(" ")), tuple(chunks.split(" ")))
+            for w, (pos, chunks) in zip(words, targets)]

@@ -25,7 +25,7 @@ import numpy as np
 
 from rnnzoo.datasets.images import read_image
 from rnnzoo.datasets.sources import candidates
-from rnnzoo.datasets.synthetic import SPLITS, split_counts
+from rnnzoo.datasets.base import check_split, split_ranges
 from rnnzoo.errors import DataError
 
 CAPTION_FILES = ("captions.txt", "Flickr8k.token.txt", "results_20130124.token")
@@ -98,15 +98,17 @@ def _load_all(root: str, captions_file: str, image_size: int, channels: int, see
     print(f"rnnzoo: decoding {len(names):,} images from {folder}", file=sys.stderr)
     images = np.stack([read_image(folder / name, image_size, channels) for name in names])
     order = np.random.default_rng(seed).permutation(len(names))
-    ranges = split_counts(len(names), validation_fraction, test_fraction)
+    ranges = split_ranges(len(names), validation_fraction, test_fraction)
     return images, names, captions, order, ranges
 
 
 def load_flickr(split: str, *, data_dir=None, image_size: int = 32, image_channels: int = 3, seed: int = 1337,
-                validation_fraction: float = 0.1, test_fraction: float = 0.1, **_ignored):
-    """Images (n, size, size, channels) uint8, captions (a list of references per image) and origin of one split."""
-    if split not in SPLITS:
-        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
+                validation_fraction: float = 0.1, test_fraction: float = 0.1):
+    """Images (n, size, size, channels) uint8, captions (a list of references per image) and origin of one split.
+
+    The images are kept in the permutation's order (not sorted back into file order).
+    """
+    check_split(split)
     captions_file, root = locate(data_dir)
     images, names, captions, order, ranges = _load_all(str(root), str(captions_file), image_size, image_channels,
                                                        seed, validation_fraction, test_fraction)

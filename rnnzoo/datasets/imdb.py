@@ -10,17 +10,17 @@ validation split is carved from train (never from test) by a seeded shuffle.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from rnnzoo.datasets import sources
+from rnnzoo.datasets.base import carve, check_split, not_found, note_unset_data_dir
 from rnnzoo.errors import DataError
 
 NAMES = ("aclImdb", "aclImdb_v1.tar.gz", "aclImdb.tar.gz")
-SPLITS = ("train", "validation", "test")
 LABELS = ("negative", "positive")
+VALIDATION_SIDE = "tail"  # validation is the end of the seeded permutation (the named models' numbers depend on it)
 
 
 def find_root(path: Path) -> Path | None:
@@ -72,28 +72,25 @@ def _locate_and_read(source_split: str, data_dir, download: bool | None) -> tupl
             tried.append(f"{path} (no train/ and test/ inside)")
         else:
             tried.append(f"{path} (missing)")
-    if data_dir is None and not os.environ.get(sources.DATA_DIR_ENV):
-        tried.append(f"${sources.DATA_DIR_ENV} (unset)")
+    note_unset_data_dir(tried, data_dir)
     found = sources.from_tfds(lambda download: read_tfds(source_split, download), "imdb_reviews", download, tried)
     if found is not None:
         (texts, labels), origin = found
         return texts, labels, origin
-    raise DataError(
-        "IMDB not found. Tried: " + "; ".join(tried) + ". Pass --data-dir with the aclImdb folder or "
-        f"aclImdb_v1.tar.gz, set ${sources.DATA_DIR_ENV}, or use --data sample."
-    )
+    raise not_found("IMDB", tried, "Pass --data-dir with the aclImdb folder or "
+                    f"aclImdb_v1.tar.gz, set ${sources.DATA_DIR_ENV}, or use --data sample.")
 
 
 def load_imdb(split: str, *, data_dir=None, validation_fraction: float = 0.1, seed: int = 1337,
               download: bool | None = None) -> tuple[list[str], np.ndarray, str]:
-    """Texts, labels and a description of the source for `train`, `validation` or `test`."""
-    if split not in SPLITS:
-        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
+    """Texts, labels and a description of the source for `train`, `validation` or `test`.
+
+    Validation is the tail of a seeded permutation of the training reviews (`VALIDATION_SIDE`).
+    """
+    check_split(split)
     texts, labels, origin = _locate_and_read("test" if split == "test" else "train", data_dir, download)
     if split == "test":
         return texts, labels, origin
-    order = np.random.default_rng(seed).permutation(len(texts))
-    held_out = int(round(len(texts) * validation_fraction))
-    chosen = order[len(texts) - held_out:] if split == "validation" else order[: len(texts) - held_out]
-    chosen = np.sort(chosen)
+    chosen = carve(len(texts), split, seed=seed, validation_fraction=validation_fraction,
+                   validation_side=VALIDATION_SIDE)
     return [texts[i] for i in chosen], labels[chosen], origin

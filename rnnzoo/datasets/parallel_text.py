@@ -13,13 +13,10 @@ validation and train by a seeded shuffle, so the splits never share a line.
 from __future__ import annotations
 
 import gzip
-import os
 from pathlib import Path
 
-import numpy as np
-
 from rnnzoo.datasets import sources
-from rnnzoo.datasets.synthetic import SPLITS, split_counts
+from rnnzoo.datasets.base import carve, check_split, not_found, note_unset_data_dir
 from rnnzoo.errors import DataError
 
 MULTI30K_FILES = {"train": "train", "validation": "val", "test": "test_2016_flickr"}
@@ -69,11 +66,10 @@ def find_root(path: Path, source_language: str, target_language: str) -> Path | 
     return None
 
 
-def load_multi30k(split: str, *, data_dir=None, source_language: str = "de", target_language: str = "en",
-                  **_ignored) -> tuple[list[str], list[str], str]:
+def load_multi30k(split: str, *, data_dir=None, source_language: str = "de",
+                  target_language: str = "en") -> tuple[list[str], list[str], str]:
     """Source sentences, target sentences and origin of `train`, `validation` or `test` (test 2016 Flickr)."""
-    if split not in SPLITS:
-        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
+    check_split(split)
     if data_dir is not None and str(data_dir) == sources.SAMPLE:
         located = [("sample", sources.sample_path("multi30k_sample.tar.gz"))]
     else:
@@ -89,23 +85,19 @@ def load_multi30k(split: str, *, data_dir=None, source_language: str = "de", tar
             raise DataError(f"{root}: missing {MULTI30K_FILES[split]}.{source_language}.gz or "
                             f"{MULTI30K_FILES[split]}.{target_language}.gz")
         return (*aligned(*files), "sample" if origin == "sample" else str(path))
-    if data_dir is None and not os.environ.get(sources.DATA_DIR_ENV):
-        tried.append(f"${sources.DATA_DIR_ENV} (unset)")
-    raise DataError("Multi30k not found. Tried: " + "; ".join(tried) + ". Pass --data-dir with the folder of "
-                    "{train,val,test_2016_flickr}.{de,en}.gz, set $RNNZOO_DATA_DIR, or use --data sample.")
+    note_unset_data_dir(tried, data_dir)
+    raise not_found("Multi30k", tried, "Pass --data-dir with the folder of {train,val,test_2016_flickr}.{de,en}.gz, "
+                    "set $RNNZOO_DATA_DIR, or use --data sample.")
 
 
 def load_parallel_files(split: str, *, source_file: str = "", target_file: str = "", seed: int = 1337,
-                        validation_fraction: float = 0.1, test_fraction: float = 0.1,
-                        **_ignored) -> tuple[list[str], list[str], str]:
+                        validation_fraction: float = 0.1,
+                        test_fraction: float = 0.1) -> tuple[list[str], list[str], str]:
     """One split of a pair of line-aligned files, carved by a seeded shuffle."""
-    if split not in SPLITS:
-        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
+    check_split(split)
     if not source_file or not target_file:
         raise DataError("The parallel data set needs both files: pass --src FILE --tgt FILE "
                         f"(source_file and target_file). Received: source_file={source_file!r}, target_file={target_file!r}")
     source, target = aligned(Path(source_file).expanduser(), Path(target_file).expanduser())
-    order = np.random.default_rng(seed).permutation(len(source))
-    start, stop = split_counts(len(source), validation_fraction, test_fraction)[split]
-    chosen = np.sort(order[start:stop])
+    chosen = carve(len(source), split, seed=seed, validation_fraction=validation_fraction, test_fraction=test_fraction)
     return [source[i] for i in chosen], [target[i] for i in chosen], f"{source_file} | {target_file}"

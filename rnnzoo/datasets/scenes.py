@@ -27,7 +27,7 @@ import functools
 
 import numpy as np
 
-from rnnzoo.datasets.synthetic import SPLITS, split_counts
+from rnnzoo.datasets.base import check_split, split_ranges
 from rnnzoo.errors import DataError
 
 SIZES = {"small": 0.08, "large": 0.15}  # half the object's extent, as a share of the image side
@@ -108,10 +108,9 @@ def generate(num_examples: int, seed: int, image_size: int = 32) -> tuple[np.nda
 
 
 def load_scenes(split: str, *, num_examples: int = 20_000, seed: int = 1337, image_size: int = 32,
-                validation_fraction: float = 0.1, test_fraction: float = 0.1, **_ignored):
+                validation_fraction: float = 0.1, test_fraction: float = 0.1):
     """Images (n, size, size, 3) uint8, captions (one list of references per image) and origin of one split."""
-    if split not in SPLITS:
-        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
+    check_split(split)
     images, captions = generate(num_examples, seed, image_size)
-    start, stop = split_counts(len(captions), validation_fraction, test_fraction)[split]
+    start, stop = split_ranges(len(captions), validation_fraction, test_fraction)[split]
     return images[start:stop], [[c] for c in captions[start:stop]], f"generated scenes (seed {seed})"

@@ -13,9 +13,9 @@ import functools
 
 import numpy as np
 
+from rnnzoo.datasets.base import check_split, split_ranges
 from rnnzoo.errors import DataError
 
-SPLITS = ("train", "validation", "test")
 FIRST_DAY, LAST_DAY = datetime.date(1950, 1, 1), datetime.date(2049, 12, 31)  # two-digit years stay unambiguous
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
@@ -68,31 +68,22 @@ def generate(task: str, num_examples: int, seed: int, digits: int = 3) -> tuple[
     return tuple(pairs[i] for i in rng.permutation(len(pairs)))
 
 
-def split_counts(total: int, validation_fraction: float, test_fraction: float) -> dict[str, tuple[int, int]]:
-    """[start, stop) of each split in a shuffled list: test first, then validation, then train."""
-    test = int(round(total * test_fraction))
-    validation = int(round(total * validation_fraction))
-    if total - test - validation < 1:
-        raise DataError(f"No training examples left after the validation and test shares of {total} examples. "
-                        f"Received: validation_fraction={validation_fraction}, test_fraction={test_fraction}")
-    return {"test": (0, test), "validation": (test, test + validation), "train": (test + validation, total)}
-
-
-def load_synthetic(task: str, split: str, *, num_examples: int = 50_000, seed: int = 1337, digits: int = 3,
-                   validation_fraction: float = 0.1, test_fraction: float = 0.1,
-                   **_ignored) -> tuple[list[str], list[str], str]:
-    """Sources, targets and origin of one split of `addition` or `dates`."""
-    if split not in SPLITS:
-        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
-    examples = generate(task, num_examples, seed, digits if task == "addition" else 0)
-    start, stop = split_counts(len(examples), validation_fraction, test_fraction)[split]
-    chosen = examples[start:stop]
+def _split(task: str, split: str, num_examples: int, seed: int, digits: int, validation_fraction: float,
+           test_fraction: float) -> tuple[list[str], list[str], str]:
+    check_split(split)
+    examples = generate(task, num_examples, seed, digits)
+    start, stop = split_ranges(len(examples), validation_fraction, test_fraction)[split]
+    chosen = examples[start:stop]  # the generator's order is already seeded and shuffled
     return [s for s, _ in chosen], [t for _, t in chosen], f"generated (seed {seed})"
 
 
-def load_addition(split: str, **kwargs):
-    return load_synthetic("addition", split, **kwargs)
+def load_addition(split: str, *, num_examples: int = 50_000, seed: int = 1337, digits: int = 3,
+                  validation_fraction: float = 0.1, test_fraction: float = 0.1) -> tuple[list[str], list[str], str]:
+    """Sources ("535+61"), targets ("596") and origin of one split of the addition problems."""
+    return _split("addition", split, num_examples, seed, digits, validation_fraction, test_fraction)
 
 
-def load_dates(split: str, **kwargs):
-    return load_synthetic("dates", split, **kwargs)
+def load_dates(split: str, *, num_examples: int = 50_000, seed: int = 1337, validation_fraction: float = 0.1,
+               test_fraction: float = 0.1) -> tuple[list[str], list[str], str]:
+    """Sources (human dates), targets (ISO 8601) and origin of one split of the dates problems."""
+    return _split("dates", split, num_examples, seed, 0, validation_fraction, test_fraction)

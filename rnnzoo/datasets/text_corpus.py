@@ -19,11 +19,13 @@ import os
 from pathlib import Path
 
 from rnnzoo.datasets import sources
+from rnnzoo.datasets.base import check_split, not_found, split_ranges
 from rnnzoo.errors import DataError
 
 FILE_NAMES = ("tinyshakespeare.txt", "tiny_shakespeare.txt", "input.txt")
 SAMPLE_FILE = "tiny_shakespeare_sample.txt"
 SPLITS = ("train", "validation")
+VALIDATION_SIDE = "tail"  # never shuffled: the validation text is the end of the corpus
 
 
 def read_text_file(path: Path) -> str:
@@ -90,24 +92,20 @@ def locate_and_read(data_dir=None, download: bool | None = None) -> tuple[str, s
     found = sources.from_tfds(read_tfds, "tiny_shakespeare", download, tried)
     if found is not None:
         return found
-    raise DataError(
-        "Tiny Shakespeare not found. Tried: " + "; ".join(tried) + ". Pass --data-dir with a UTF-8 text file "
-        f"(for example tinyshakespeare.txt), set ${sources.DATA_DIR_ENV} to a folder holding one, or use --data sample."
-    )
+    raise not_found("Tiny Shakespeare", tried, "Pass --data-dir with a UTF-8 text file (for example "
+                    f"tinyshakespeare.txt), set ${sources.DATA_DIR_ENV} to a folder holding one, or use --data sample.")
 
 
 def split_text(text: str, split: str, validation_fraction: float = 0.1) -> str:
-    """The training part (the first characters) or the validation part (the last ones)."""
-    if split not in SPLITS:
-        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
-    boundary = len(text) - int(round(len(text) * validation_fraction))
-    return text[:boundary] if split == "train" else text[boundary:]
+    """The training part (the first characters) or the validation part (the last ones): the shared carve, unshuffled."""
+    check_split(split, SPLITS)
+    start, stop = split_ranges(len(text), validation_fraction, validation_side=VALIDATION_SIDE)[split]
+    return text[start:stop]
 
 
-def load_text(split: str, *, data_dir=None, validation_fraction: float = 0.1, download: bool | None = None,
-              **_ignored) -> tuple[list[str], None, str]:
+def load_text(split: str, *, data_dir=None, validation_fraction: float = 0.1,
+              download: bool | None = None) -> tuple[list[str], None, str]:
     """`([text of the split], None, origin)`, in the shape of every loader's (inputs, targets, origin)."""
-    if split not in SPLITS:
-        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
+    check_split(split, SPLITS)
     text, origin = locate_and_read(data_dir, download)
     return [split_text(text, split, validation_fraction)], None, origin

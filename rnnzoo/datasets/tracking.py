@@ -19,8 +19,7 @@ import functools
 
 import numpy as np
 
-from rnnzoo.datasets.synthetic import SPLITS, split_counts
-from rnnzoo.errors import DataError
+from rnnzoo.datasets.base import check_split, split_ranges
 
 START_POSITION_STD = 5.0
 START_VELOCITY_STD = 0.5
@@ -48,13 +47,12 @@ def generate(num_examples: int, length: int, seed: int, *, observation_noise: fl
 
 def load_tracking(split: str, *, num_examples: int = 20_000, seq_length: int = 50, seed: int = 1337,
                   validation_fraction: float = 0.1, test_fraction: float = 0.1, observation_noise: float = 2.0,
-                  acceleration: float = 0.1, maneuver_probability: float = 0.05, miss_probability: float = 0.2,
-                  **_ignored) -> tuple[np.ndarray, np.ndarray, str]:
+                  acceleration: float = 0.1, maneuver_probability: float = 0.05,
+                  miss_probability: float = 0.2) -> tuple[np.ndarray, np.ndarray, str]:
     """Observations, true positions and origin of one split (test first, then validation, then train)."""
-    if split not in SPLITS:
-        raise DataError(f"`split` must be one of {', '.join(SPLITS)}. Received: split={split!r}")
+    check_split(split)
     observations, truth = generate(num_examples, seq_length, seed, observation_noise=observation_noise,
                                    acceleration=acceleration, maneuver_probability=maneuver_probability,
                                    miss_probability=miss_probability)
-    start, stop = split_counts(num_examples, validation_fraction, test_fraction)[split]
+    start, stop = split_ranges(num_examples, validation_fraction, test_fraction)[split]
     return observations[start:stop], truth[start:stop], f"generated (seed {seed})"

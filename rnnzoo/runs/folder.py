@@ -11,7 +11,8 @@ from typing import Any
 
 from rnnzoo import files
 from rnnzoo._version import __version__
-from rnnzoo.errors import RunFolderError
+from rnnzoo.config import from_dict
+from rnnzoo.errors import ConfigError, RunFolderError
 
 
 def read_history(path: Path) -> list[dict[str, Any]]:
@@ -74,6 +75,10 @@ def check_resumable(run_dir: Path, cfg) -> None:
         previous = json.loads(previous_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         return  # unreadable: it is rewritten below
+    try:  # an older config.json names its task by data set: compare both in today's form
+        previous = from_dict(previous).to_dict()
+    except (ConfigError, AttributeError):
+        pass  # not a config: the comparison below reports it
     current = cfg.to_dict()
     for config in (previous, current):
         config.get("train", {}).pop("epochs", None)

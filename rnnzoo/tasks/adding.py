@@ -22,10 +22,7 @@ from rnnzoo.tasks.base import Prepared, Task
 
 class AddingTask(Task):
     def examples(self, split: str) -> tuple[np.ndarray, np.ndarray, str]:
-        d = self.cfg.data
-        return datasets.load_examples("adding", split, num_examples=d.num_examples, seq_length=d.seq_length,
-                                      seed=self.cfg.train.seed, validation_fraction=d.validation_fraction,
-                                      test_fraction=d.test_fraction)
+        return datasets.examples(self.cfg, split)
 
     def _batches(self, inputs, targets, *, shuffle: bool):
         import tensorflow as tf

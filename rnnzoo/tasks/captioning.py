@@ -55,10 +55,7 @@ class CaptioningTask(DecodingTask):
         if d.dataset == "scenes" and m.image_channels != 3:
             raise ConfigError(f"Synthetic scenes are RGB: they need model.image_channels=3. "
                               f"Received: image_channels={m.image_channels}")
-        return datasets.load_examples(
-            d.dataset, split, data_dir=data_dir, seed=self.cfg.train.seed, num_examples=d.num_examples,
-            image_size=m.image_size, image_channels=m.image_channels,
-            validation_fraction=d.validation_fraction, test_fraction=d.test_fraction)
+        return datasets.examples(self.cfg, split, data_dir=data_dir)
 
     def _pairs(self, captions: list[list[str]]) -> tuple[list[tuple[int, list[int]]], int]:
         """(image index, caption ids) of every caption that fits `max_length`, and how many did not."""

@@ -35,11 +35,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import files
+from rnnzoo import datasets, files
 from rnnzoo.builders.aligned import aligned_inference_models
 from rnnzoo.inference import sampling
 from rnnzoo.config import Config
-from rnnzoo.datasets.text_corpus import locate_and_read, split_text
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
 
@@ -124,6 +123,7 @@ class ResetStates(keras.callbacks.Callback):
 
 
 class CharLanguageModelTask(Task):
+
     def __init__(self, cfg: Config, vocabulary: CharVocabulary | None = None):
         super().__init__(cfg)
         self.vocabulary = vocabulary
@@ -131,9 +131,9 @@ class CharLanguageModelTask(Task):
     # ---- data -------------------------------------------------------------------------------------
 
     def _texts(self, data_dir, download) -> tuple[str, str, str]:
-        text, origin = locate_and_read(data_dir, download)
-        fraction = self.cfg.data.validation_fraction
-        return split_text(text, "train", fraction), split_text(text, "validation", fraction), origin
+        (train,), _, origin = datasets.examples(self.cfg, "train", data_dir=data_dir, download=download)
+        (validation,), _, _ = datasets.examples(self.cfg, "validation", data_dir=data_dir, download=download)
+        return train, validation, origin
 
     def _too_short(self, what: str, characters: int, needed: int) -> DataError:
         d, t = self.cfg.data, self.cfg.train

@@ -31,15 +31,15 @@ from rnnzoo.inference.scores import corpus_bleu, exact_accuracy
 from rnnzoo.tasks.base import DecodingTask, Prepared, check_texts, read_state
 from rnnzoo.preprocessing.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
 
-SYNTHETIC = ("addition", "dates")
 EXTRA_DECODE_STEPS = 10  # decoding may run this many tokens past the longest training target
 
 
 class Seq2SeqTask(DecodingTask):
+
     def __init__(self, cfg: Config, source_vocabulary: Vocabulary | None = None,
                  target_vocabulary: Vocabulary | None = None, max_target_length: int | None = None):
         super().__init__(cfg)
-        self.tokenizer = "chars" if cfg.data.dataset in SYNTHETIC else "words"
+        self.tokenizer = datasets.info(cfg.data.dataset).tokenizer
         self.source_vocabulary, self.target_vocabulary = source_vocabulary, target_vocabulary
         self.max_target_length = max_target_length
         self._decoders: dict[int, Seq2SeqDecoder] = {}
@@ -48,12 +48,7 @@ class Seq2SeqTask(DecodingTask):
     # -- data ---------------------------------------------------------------
 
     def _examples(self, split: str, data_dir, download):
-        d = self.cfg.data
-        return datasets.load_examples(
-            d.dataset, split, data_dir=data_dir, seed=self.cfg.train.seed, num_examples=d.num_examples,
-            digits=d.digits, validation_fraction=d.validation_fraction, test_fraction=d.test_fraction,
-            source_language=d.source_language, target_language=d.target_language,
-            source_file=d.source_file, target_file=d.target_file)
+        return datasets.examples(self.cfg, split, data_dir=data_dir, download=download)
 
     def source_tokens(self, text: str) -> list[str]:
         tokens = tokenize(text.strip(), self.tokenizer)

@@ -28,14 +28,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import files
+from rnnzoo import datasets, files
 from rnnzoo.builders.aligned import crf_layer
 from rnnzoo.preprocessing import batching
 from rnnzoo.tasks import tagging_metrics
 from rnnzoo.config import Config
 from rnnzoo.inference.viterbi import viterbi
 from rnnzoo.tasks.tagging_metrics import iob_transition_mask
-from rnnzoo.datasets.conll2000 import Sentence, load_sentences
+from rnnzoo.datasets import conll2000
+from rnnzoo.datasets.conll2000 import Sentence
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
 from rnnzoo.tasks.char_lm import CharVocabulary
@@ -141,8 +142,8 @@ class TaggingTask(Task):
     # ---- data -----------------------------------------------------------------------------------
 
     def _load(self, split: str, data_dir) -> tuple[list[Sentence], str]:
-        return load_sentences(split, data_dir=data_dir, seed=self.cfg.train.seed,
-                              validation_fraction=self.cfg.data.validation_fraction)
+        words, targets, origin = datasets.examples(self.cfg, split, data_dir=data_dir)
+        return conll2000.sentences(words, targets), origin
 
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
         train, origin = self._load("train", data_dir)

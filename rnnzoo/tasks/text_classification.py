@@ -24,7 +24,6 @@ from rnnzoo.errors import RunFolderError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
 from rnnzoo.layers.text import TextToIds
 
-LABELS = {"imdb": ("negative", "positive")}
 TEST_SAMPLE_SIZE = 5000
 
 
@@ -43,11 +42,11 @@ class TextClassificationTask(Task):
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return LABELS.get(self.cfg.data.dataset, tuple(str(i) for i in range(max(2, self.cfg.model.num_classes))))
+        labels = datasets.info(self.cfg.data.dataset).labels
+        return labels or tuple(str(i) for i in range(max(2, self.cfg.model.num_classes)))
 
     def _examples(self, split: str, data_dir, download):
-        return datasets.load_examples(self.cfg.data.dataset, split, data_dir=data_dir, download=download,
-                                      validation_fraction=self.cfg.data.validation_fraction, seed=self.cfg.train.seed)
+        return datasets.examples(self.cfg, split, data_dir=data_dir, download=download)
 
     def ids_dataset(self, texts: list[str], labels: np.ndarray):
         """Unbatched (token ids, label) examples, computed in parallel once and cached."""

@@ -31,11 +31,10 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import files
+from rnnzoo import datasets, files
 from rnnzoo.preprocessing import batching
 from rnnzoo.tasks import kalman
 from rnnzoo.config import Config
-from rnnzoo.datasets.tracking import load_tracking
 from rnnzoo.errors import DataError, RnnzooError, RunFolderError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
 
@@ -86,11 +85,7 @@ class TrackingTask(Task):
         self.scale = scale
 
     def _split(self, split: str):
-        d = self.cfg.data
-        return load_tracking(split, num_examples=d.num_examples, seq_length=d.seq_length, seed=self.cfg.train.seed,
-                             validation_fraction=d.validation_fraction, test_fraction=d.test_fraction,
-                             observation_noise=d.observation_noise, acceleration=d.acceleration,
-                             maneuver_probability=d.maneuver_probability, miss_probability=d.miss_probability)
+        return datasets.examples(self.cfg, split)
 
     def _batches(self, observations: np.ndarray, truth: np.ndarray, *, shuffle: bool):
         ds = tf.data.Dataset.from_tensor_slices((features(observations, self.scale),

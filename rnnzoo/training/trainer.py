@@ -25,7 +25,7 @@ from rnnzoo.builders.precision import precision_scope
 from rnnzoo.config.registry import load_config
 from rnnzoo.errors import ConfigError
 from rnnzoo.runs.folder import check_resumable, read_history, versions
-from rnnzoo.tasks import task_class
+from rnnzoo.tasks import check_options, task_class
 from rnnzoo.training.callbacks import (
     AverageWeightsEachEpoch, EarlyStoppingWithinEpoch, RunFolderLogger, TestCheckpoints, Throughput,
 )
@@ -116,6 +116,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     if batch_size is not None:
         overrides["batch_size"] = batch_size
     cfg = load_config(name_or_path, overrides)
+    check_options(cfg)
     recipe = task_class(cfg)
     if cfg.model.embedding_init != "random" and not recipe.supports_embedding_init:
         raise ConfigError(f"{cfg.name}: embedding_init={cfg.model.embedding_init!r} needs word ids from the data, which "
