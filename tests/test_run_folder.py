@@ -110,3 +110,10 @@ def test_export_of_a_task_without_the_capability_names_the_alternative(tmp_path)
     with pytest.raises(RnnzooError, match="Export of a tracker .* Use `rnnzoo predict` or Run.predict"):
         Run(tmp_path).export(tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_run_records_its_data_dir_and_evaluates_from_it(tiny_sentiment_run):
+    metrics = tiny_sentiment_run.metrics
+    assert Path(metrics["data_dir"]).is_dir() and metrics["data_source"].startswith(metrics["data_dir"])
+    results = rnnzoo.load_run(tiny_sentiment_run.dir).evaluate()
+    assert set(results) == {"loss", "accuracy"} and all(value >= 0 for value in results.values())

@@ -19,12 +19,15 @@ import json
 import platform
 import zipfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from rnnzoo import files
 from rnnzoo._version import __version__
 from rnnzoo.config import Config, from_dict
 from rnnzoo.errors import ConfigError, RunFolderError
+
+if TYPE_CHECKING:
+    from rnnzoo.tasks.base import Task
 
 CONFIG_FILE = "config.json"
 TASK_STATE_FILE = "preprocessing.json"
@@ -75,6 +78,10 @@ class RunFolder:
 
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
+
+    def worker(self, index: int) -> "RunFolder":
+        """Where a multi-worker training's worker `index` (not the chief) writes its own results."""
+        return RunFolder(self.path / f"worker-{index}")
 
     def require(self, name: str) -> Path:
         """The path of a file the run must have; a missing one is a RunFolderError that says how to resume."""
@@ -127,11 +134,11 @@ class RunFolder:
 
     # ---- the task's adapted state -------------------------------------------------------------------
 
-    def write_task(self, task) -> None:
+    def write_task(self, task: "Task") -> None:
         """Writes `task.state()` (vocabularies, scales: what `prepare` adapted to the data)."""
         files.write_json(self.path / TASK_STATE_FILE, task.state())
 
-    def read_task(self, cfg: Config):
+    def read_task(self, cfg: Config) -> "Task":
         """The task of `cfg` built by `from_state` from the saved state; missing or unreadable state is a RunFolderError."""
         from rnnzoo.tasks import task_class
 

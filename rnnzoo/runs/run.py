@@ -17,6 +17,7 @@ from rnnzoo import export
 from rnnzoo.config import Config
 from rnnzoo.errors import ConfigError, RnnzooError, RunFolderError
 from rnnzoo.runs.folder import TASK_STATE_FILE, RunFolder
+from rnnzoo.tasks.base import DECODE, EXPORT, GENERATE
 
 
 class Run:
@@ -73,7 +74,7 @@ class Run:
         options: `max_length`, `length_penalty`, and for seq2seq
         `return_attention` (attention weights, output steps x source tokens).
         """
-        if "decode" not in self.capabilities:
+        if DECODE not in self.capabilities:
             raise RnnzooError(f"{self.dir}: decode needs a seq2seq model or a captioner; this run is {self.config.io!r} "
                               f"(task {self.config.task!r}). Use predict.")
         return self.task.decode(self.model, inputs, beam_width=beam_width, **options)
@@ -96,7 +97,7 @@ class Run:
         Returns:
             The generated continuation (the prompt not repeated), or a list of them.
         """
-        if "generate" not in self.capabilities:
+        if GENERATE not in self.capabilities:
             raise ConfigError(f"{self.config.name!r} (task {self.config.task!r}) is not a language model; "
                               "generate needs one such as char_lstm.")
         texts = self.task.generate(self.model, prompt, length=length, temperature=temperature, top_k=top_k,
@@ -113,7 +114,7 @@ class Run:
     def export(self, path=None, *, format: str = "savedmodel") -> Path:
         """Writes a model that takes raw inputs: a SavedModel folder or a `.keras` file, atomically."""
         export.check_format(format)
-        if "export" not in self.capabilities:
+        if EXPORT not in self.capabilities:
             raise RnnzooError(self.task.export_refusal)
         serving = self.task.serving_model(self.model)
         return export.export_model(serving, path if path is not None else self.folder.export_path(format), format)

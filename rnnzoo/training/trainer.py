@@ -128,8 +128,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     chief = distribute.is_chief() if strategy == "multi-worker" else True
     # Every worker resumes from the chief's checkpoints; a worker other than the chief writes its results apart.
     chief_folder = RunFolder(out_dir if out_dir is not None else default_run_dir(cfg.name))
-    folder = chief_folder if chief else RunFolder(
-        chief_folder.path / f"worker-{distribute.read_tf_config()['task']['index']}")
+    folder = chief_folder if chief else chief_folder.worker(distribute.read_tf_config()["task"]["index"])
 
     adapting = recipe(cfg)
     prepared = adapting.prepare(data_dir=data_dir, download=download)
