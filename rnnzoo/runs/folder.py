@@ -38,8 +38,9 @@ METRICS_FILE = "metrics.json"
 CHECKPOINTS_DIR = "checkpoints"
 CHECKPOINT_STATE_FILE = "state.json"
 WEIGHTS_SUFFIX = ".weights.h5"
-EPOCH_WEIGHTS = "epoch-{epoch:04d}" + WEIGHTS_SUFFIX
-BEST_WEIGHTS = "best-{epoch:04d}" + WEIGHTS_SUFFIX
+EPOCH_WEIGHTS = "epoch-{epoch:04d}" + WEIGHTS_SUFFIX  # each epoch's weights, a new name each time
+BEST_WEIGHTS = "best-{epoch:04d}" + WEIGHTS_SUFFIX    # early stopping's best weights from inside an epoch
+_WEIGHTS_GLOBS = ("epoch-*" + WEIGHTS_SUFFIX, "best-*" + WEIGHTS_SUFFIX)
 # What Keras' BackupAndRestore wrote into checkpoints/ (rnnzoo before ResumeCheckpoint): still resumable.
 KERAS_BACKUP_METADATA = "training_metadata.json"
 KERAS_BACKUP_WEIGHTS = "latest" + WEIGHTS_SUFFIX
@@ -229,9 +230,6 @@ class RunFolder:
     def read_metrics(self) -> dict[str, Any]:
         return self._read_json(METRICS_FILE)
 
-    def has_metrics(self) -> bool:
-        return (self.path / METRICS_FILE).exists()
-
     def write_metrics(self, metrics: dict[str, Any]) -> None:
         files.write_json(self.path / METRICS_FILE, metrics)
 
@@ -283,8 +281,8 @@ class RunFolder:
 
     def remove_checkpoint_weights(self, keep: set) -> None:
         """Deletes the epoch and best weights files the training state no longer names."""
-        for pattern in (EPOCH_WEIGHTS, BEST_WEIGHTS):
-            for old in self.checkpoints.glob(pattern.replace("{epoch:04d}", "*")):
+        for pattern in _WEIGHTS_GLOBS:
+            for old in self.checkpoints.glob(pattern):
                 if old.name not in keep:
                     old.unlink(missing_ok=True)
 
