@@ -12,7 +12,7 @@ from rnnzoo.cli import main
 from rnnzoo.config import DataSpec, from_dict, load_config
 from rnnzoo.config.schema import DATASET_TASK_NAMES
 from rnnzoo.datasets import conll2000, imdb, text_corpus
-from rnnzoo.runs.folder import check_resumable
+from rnnzoo.runs.folder import RunFolder
 from rnnzoo.tasks import TASKS, check_options, task_class
 
 SPLITS = ("train", "validation", "test")
@@ -148,9 +148,9 @@ def test_a_run_folder_of_an_old_config_resumes(tmp_path):
     old = cfg.to_dict()
     old["task"] = "imdb"
     (tmp_path / "config.json").write_text(json.dumps(old))
-    check_resumable(tmp_path, cfg)
+    RunFolder(tmp_path).check_resumable(cfg)
     with pytest.raises(rnnzoo.RunFolderError, match=r"changed: model.units"):
-        check_resumable(tmp_path, cfg.replace(units=3))
+        RunFolder(tmp_path).check_resumable(cfg.replace(units=3))
 
 
 def test_a_data_set_of_another_kind_is_refused():

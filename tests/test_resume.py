@@ -22,7 +22,7 @@ import pytest
 
 import rnnzoo
 from imdb_fixtures import write_acl_imdb
-from rnnzoo.training.resume import read_state
+from rnnzoo.runs import RunFolder
 
 TRAIN = ["sentiment_bilstm", "--epochs", "3", "--batch-size", "4", "--seed", "7",
          "--set", "units=4", "--set", "embedding_dim=4", "--set", "num_layers=1", "--set", "max_length=16",
@@ -50,7 +50,7 @@ def interrupt_after_epoch(process: subprocess.Popen, out: Path, epoch: int, sig:
     """Sends `sig` as soon as `epoch` is checkpointed (the next epoch is then training); returns the saved epoch."""
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
-        state = read_state(out / "checkpoints")
+        state = RunFolder(out).read_checkpoint()
         if state is not None and state["epoch"] >= epoch:
             process.send_signal(sig)
             return state["epoch"]
@@ -99,7 +99,7 @@ def test_training_that_failed_mid_epoch_resumes_to_the_uninterrupted_weights(tmp
     with pytest.raises(CrashMidEpoch):
         rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=tmp_path / "resumed", verbose=0,
                      callbacks=[Crash(epoch=1, batch=3)], **tiny)
-    assert read_state(tmp_path / "resumed" / "checkpoints")["epoch"] == 1
+    assert RunFolder(tmp_path / "resumed").read_checkpoint()["epoch"] == 1
     resumed = rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=tmp_path / "resumed", verbose=0, **tiny)
     assert [row["epoch"] for row in resumed.history] == [1, 2]
     assert losses(resumed) == losses(clean)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from rnnzoo.errors import DataError, RnnzooError
+from rnnzoo.export import EXPORT_FORMATS
 
 
 def _data_dir(args) -> str | None:
@@ -183,7 +184,7 @@ def add_parsers(commands) -> None:
 
     p = commands.add_parser("export", help="export a run folder's model with its preprocessing inside")
     p.add_argument("run_dir")
-    p.add_argument("--format", choices=["savedmodel", "keras"], default="savedmodel")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="savedmodel")
     p.add_argument("--out", help="output path (default: RUN_DIR/savedmodel or RUN_DIR/model_raw_input.keras)")
     p.set_defaults(run=cmd_export)
 

@@ -1,1 +1,48 @@
-"""Export of a trained run: SavedModel and .keras (raw inputs in)."""
+"""Export of a trained run's serving model (raw inputs in): a SavedModel folder or a `.keras` file.
+
+Each format is one function that writes atomically: a reader sees the old
+export or the new one, never half of either. `Run.export` builds the serving
+model (the task's preprocessing in front of the trained core) and calls `export_model`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rnnzoo import files
+from rnnzoo.errors import ConfigError
+
+EXPORT_FORMATS = ("savedmodel", "keras")
+
+
+def check_format(format: str) -> None:
+    """A ConfigError naming the formats unless `format` is one of them."""
+    if format not in EXPORT_FORMATS:
+        raise ConfigError(f"`format` must be one of {', '.join(EXPORT_FORMATS)}. Received: format={format!r}")
+
+
+def export_savedmodel(serving, path: str | Path) -> Path:
+    """A TensorFlow SavedModel folder at `path` (replacing an old one whole)."""
+    path = Path(path)
+    with files.atomic_directory(path) as temporary:
+        serving.export(str(temporary), format="tf_saved_model", verbose=False)
+    return path
+
+
+def export_keras(serving, path: str | Path) -> Path:
+    """A `.keras` file at `path`; the preprocessing layers are inside it."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ConfigError(f"A keras export needs a path ending in .keras. Received: path={str(path)!r}")
+    with files.atomic_path(path) as temporary:
+        serving.save(temporary)
+    return path
+
+
+_WRITERS = {"savedmodel": export_savedmodel, "keras": export_keras}
+
+
+def export_model(serving, path: str | Path, format: str = "savedmodel") -> Path:
+    """Writes `serving` (a Keras model that takes raw inputs) to `path` in `format`; returns the path."""
+    check_format(format)
+    return _WRITERS[format](serving, path)

@@ -1,61 +1,59 @@
-"""The run folder's files: history, curves, version stamps, and the check that a folder resumes only its own config."""
+"""`RunFolder`: the one owner of a run folder's files; every read and every (atomic) write goes through it.
+
+A run folder holds:
+    config.json         the final config (data-defined sizes included)
+    preprocessing.json  the task's adapted state (`Task.state()`: vocabularies, scales)
+    model.keras         the trained core model
+    history.csv         one row per epoch; curves.png plots it
+    metrics.json        test metrics, data facts, timings, version stamps, where the data came from
+    checkpoints/        state.json and epoch-NNNN.weights.h5 (best-NNNN.weights.h5): resume after an interruption
+An export writes savedmodel/ or model_raw_input.keras there unless told another path.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import platform
+import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from rnnzoo import files
 from rnnzoo._version import __version__
-from rnnzoo.config import from_dict
+from rnnzoo.config import Config, from_dict
 from rnnzoo.errors import ConfigError, RunFolderError
 
+if TYPE_CHECKING:
+    from rnnzoo.tasks.base import Task
 
-def read_history(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    with open(path, newline="", encoding="utf-8") as handle:
-        return [{k: float(v) if k != "epoch" else int(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
-
-
-def write_history(path: Path, rows: list[dict[str, Any]]) -> None:
-    columns = ["epoch"] + sorted({k for row in rows for k in row} - {"epoch"})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    files.write_text(path, buffer.getvalue())
-
-
-def plot_curves(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Loss and the first metric per epoch, train and validation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metrics = [k for k in ("loss", "accuracy", "mae") if any(k in row for row in rows)]
-    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
-    epochs = [row["epoch"] for row in rows]
-    for axis, metric in zip(axes[0], metrics):
-        for key, style in ((metric, "-o"), (f"val_{metric}", "--o")):
-            if any(key in row for row in rows):
-                axis.plot(epochs, [row.get(key, float("nan")) for row in rows], style, label=key)
-        axis.set_xlabel("epoch")
-        axis.set_title(metric)
-        axis.grid(alpha=0.3)
-        axis.legend()
-    figure.tight_layout()
-    with files.atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=90)
-    plt.close(figure)
+CONFIG_FILE = "config.json"
+TASK_STATE_FILE = "preprocessing.json"
+MODEL_FILE = "model.keras"
+HISTORY_FILE = "history.csv"
+CURVES_FILE = "curves.png"
+METRICS_FILE = "metrics.json"
+CHECKPOINTS_DIR = "checkpoints"
+CHECKPOINT_STATE_FILE = "state.json"
+WEIGHTS_SUFFIX = ".weights.h5"
+EPOCH_WEIGHTS = "epoch-{epoch:04d}" + WEIGHTS_SUFFIX  # each epoch's weights, a new name each time
+BEST_WEIGHTS = "best-{epoch:04d}" + WEIGHTS_SUFFIX    # early stopping's best weights from inside an epoch
+_WEIGHTS_GLOBS = ("epoch-*" + WEIGHTS_SUFFIX, "best-*" + WEIGHTS_SUFFIX)
+# What Keras' BackupAndRestore wrote into checkpoints/ (rnnzoo before ResumeCheckpoint): still resumable.
+KERAS_BACKUP_METADATA = "training_metadata.json"
+KERAS_BACKUP_WEIGHTS = "latest" + WEIGHTS_SUFFIX
+# Default export targets, by format.
+EXPORT_PATHS = {"savedmodel": "savedmodel", "keras": "model_raw_input.keras"}
+# metrics.json: where the data was read from (`train(data_dir=...)`); None is the standard route.
+DATA_DIR_KEY = "data_dir"
+# Runs written before DATA_DIR_KEY existed: their `data_source` names a location unless it is one of these.
+_LEGACY_DOWNLOAD_SOURCES = ("tensorflow_datasets", "tensorflow_datasets (downloaded)")
 
 
 def versions() -> dict[str, str]:
+    """The version stamps recorded in metrics.json: rnnzoo, Keras, the backend and its library, Python."""
     import importlib
 
     import keras
@@ -66,28 +64,234 @@ def versions() -> dict[str, str]:
             **({library: importlib.import_module(library).__version__} if library else {})}
 
 
-def check_resumable(run_dir: Path, cfg) -> None:
-    """A run folder resumes only the same config (more epochs allowed); anything else would mix two runs."""
-    previous_path = run_dir / "config.json"
-    if not previous_path.exists():
-        return
-    try:
-        previous = json.loads(previous_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return  # unreadable: it is rewritten below
-    try:  # an older config.json names its task by data set: compare both in today's form
-        previous = from_dict(previous).to_dict()
-    except (ConfigError, AttributeError):
-        pass  # not a config: the comparison below reports it
-    current = cfg.to_dict()
-    for config in (previous, current):
-        config.get("train", {}).pop("epochs", None)
-    if previous != current:
-        changed = sorted(
-            f"{section}.{key}" for section in ("model", "data", "train") for key in current.get(section, {})
-            if previous.get(section, {}).get(key) != current[section][key]
-        ) or ["name/description"]
-        raise RunFolderError(
-            f"{run_dir} holds a run of a different config (changed: {', '.join(changed)}); "
-            "choose another --out, or delete the folder to start over"
-        )
+class RunFolder:
+    """The files of one run folder, by name; nothing else in rnnzoo opens a path inside a run folder.
+
+    Args:
+        path: the run folder (it need not exist yet: training creates it).
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    def create(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def worker(self, index: int) -> "RunFolder":
+        """Where a multi-worker training's worker `index` (not the chief) writes its own results."""
+        return RunFolder(self.path / f"worker-{index}")
+
+    def require(self, name: str) -> Path:
+        """The path of a file the run must have; a missing one is a RunFolderError that says how to resume."""
+        path = self.path / name
+        if not path.exists():
+            raise RunFolderError(
+                f"{self.path}: missing {name}; the run is incomplete (train again with --out {self.path} to resume)")
+        return path
+
+    def _read_json(self, name: str) -> Any:
+        path = self.require(name)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise RunFolderError(f"{path}: not readable JSON ({err})") from None
+
+    # ---- config -------------------------------------------------------------------------------------
+
+    def read_config(self) -> Config:
+        raw = self._read_json(CONFIG_FILE)
+        try:
+            return from_dict(raw)
+        except ConfigError as err:
+            raise RunFolderError(f"{self.path / CONFIG_FILE}: {err}") from None
+
+    def write_config(self, cfg: Config) -> None:
+        files.write_json(self.path / CONFIG_FILE, cfg.to_dict())
+
+    def check_resumable(self, cfg: Config) -> None:
+        """A run folder resumes only the same config (more epochs allowed); anything else would mix two runs."""
+        previous_path = self.path / CONFIG_FILE
+        if not previous_path.exists():
+            return
+        try:
+            previous = json.loads(previous_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return  # unreadable: training rewrites it
+        try:  # an older config.json names its task by data set: compare both in today's form
+            previous = from_dict(previous).to_dict()
+        except (ConfigError, AttributeError):
+            pass  # not a config: the comparison below reports it
+        current = cfg.to_dict()
+        for config in (previous, current):
+            config.get("train", {}).pop("epochs", None)
+        if previous != current:
+            changed = sorted(
+                f"{section}.{key}" for section in ("model", "data", "train") for key in current.get(section, {})
+                if previous.get(section, {}).get(key) != current[section][key]
+            ) or ["name/description"]
+            raise RunFolderError(
+                f"{self.path} holds a run of a different config (changed: {', '.join(changed)}); "
+                "choose another --out, or delete the folder to start over"
+            )
+
+    # ---- the task's adapted state -------------------------------------------------------------------
+
+    def write_task(self, task: "Task") -> None:
+        """Writes `task.state()` (vocabularies, scales: what `prepare` adapted to the data)."""
+        files.write_json(self.path / TASK_STATE_FILE, task.state())
+
+    def read_task(self, cfg: Config) -> "Task":
+        """The task of `cfg` built by `from_state` from the saved state; missing or unreadable state is a RunFolderError."""
+        from rnnzoo.tasks import task_class
+
+        recipe = task_class(cfg)
+        path = self.path / TASK_STATE_FILE
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            return recipe.from_state(cfg, state)
+        except FileNotFoundError:
+            raise RunFolderError(f"{self.path}: missing {TASK_STATE_FILE} ({recipe.state_description}); "
+                                 f"train again with --out {self.path}") from None
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
+            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
+
+    # ---- the trained model --------------------------------------------------------------------------
+
+    def save_model(self, model) -> Path:
+        path = self.path / MODEL_FILE
+        with files.atomic_path(path) as temporary:
+            model.save(temporary)
+        return path
+
+    def load_model(self):
+        """The trained core model (token ids in), loaded with `safe_mode=True`."""
+        import keras
+
+        from rnnzoo.layers import bind_crf_loss  # importing rnnzoo.layers registers every custom object
+
+        path = self.require(MODEL_FILE)
+        try:
+            model = keras.saving.load_model(path, safe_mode=True)
+            bind_crf_loss(model)
+            return model
+        except (ValueError, OSError, TypeError, KeyError, zipfile.BadZipFile) as err:
+            if "arbitrary code execution" in str(err):  # Keras' safe_mode refusal (Lambda layers, pickled code)
+                raise RunFolderError(
+                    f"{path}: refused: it holds Python code (a Lambda layer or a serialized function), and rnnzoo "
+                    "loads models with safe_mode=True, so it never runs code from a model file") from None
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise RunFolderError(f"{path}: cannot be loaded ({reason})") from None
+
+    # ---- history and curves -------------------------------------------------------------------------
+
+    def read_history(self, *, required: bool = False) -> list[dict[str, Any]]:
+        """One dict per epoch; no history yet is an empty list (or, `required`, a RunFolderError)."""
+        path = self.require(HISTORY_FILE) if required else self.path / HISTORY_FILE
+        if not path.exists():
+            return []
+        with open(path, newline="", encoding="utf-8") as handle:
+            return [{k: float(v) if k != "epoch" else int(v) for k, v in row.items() if v != ""}
+                    for row in csv.DictReader(handle)]
+
+    def write_history(self, rows: list[dict[str, Any]]) -> None:
+        """Writes history.csv and its plot, curves.png."""
+        columns = ["epoch"] + sorted({k for row in rows for k in row} - {"epoch"})
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        files.write_text(self.path / HISTORY_FILE, buffer.getvalue())
+        self._plot_curves(rows)
+
+    def _plot_curves(self, rows: list[dict[str, Any]]) -> None:
+        """Loss and the first metric per epoch, train and validation."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        metrics = [k for k in ("loss", "accuracy", "mae") if any(k in row for row in rows)]
+        figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+        epochs = [row["epoch"] for row in rows]
+        for axis, metric in zip(axes[0], metrics):
+            for key, style in ((metric, "-o"), (f"val_{metric}", "--o")):
+                if any(key in row for row in rows):
+                    axis.plot(epochs, [row.get(key, float("nan")) for row in rows], style, label=key)
+            axis.set_xlabel("epoch")
+            axis.set_title(metric)
+            axis.grid(alpha=0.3)
+            axis.legend()
+        figure.tight_layout()
+        with files.atomic_path(self.path / CURVES_FILE) as temporary:
+            figure.savefig(temporary, format="png", dpi=90)
+        plt.close(figure)
+
+    # ---- metrics ------------------------------------------------------------------------------------
+
+    def read_metrics(self) -> dict[str, Any]:
+        return self._read_json(METRICS_FILE)
+
+    def write_metrics(self, metrics: dict[str, Any]) -> None:
+        files.write_json(self.path / METRICS_FILE, metrics)
+
+    def data_dir(self) -> str | None:
+        """Where the run's data was read from: `train(data_dir=...)` as recorded, None for the standard route."""
+        metrics = self.read_metrics()
+        if DATA_DIR_KEY in metrics:
+            return metrics[DATA_DIR_KEY]
+        source = metrics.get("data_source")  # a run from before DATA_DIR_KEY: its source, unless a download
+        return None if source in _LEGACY_DOWNLOAD_SOURCES else source
+
+    # ---- checkpoints (resume) -----------------------------------------------------------------------
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / CHECKPOINTS_DIR
+
+    def read_checkpoint(self) -> dict[str, Any] | None:
+        """The last saved training state (checkpoints/state.json), or None when no epoch has completed yet."""
+        path = self.checkpoints / CHECKPOINT_STATE_FILE
+        if not path.exists():
+            return self._keras_backup()
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise RunFolderError(f"{path}: unreadable training state ({err}); "
+                                 f"delete {CHECKPOINTS_DIR}/ to start over") from None
+
+    def _keras_backup(self) -> dict[str, Any] | None:
+        """A checkpoint written by Keras' BackupAndRestore: weights and epoch only."""
+        metadata = self.checkpoints / KERAS_BACKUP_METADATA
+        if not (metadata.exists() and (self.checkpoints / KERAS_BACKUP_WEIGHTS).exists()):
+            return None
+        return {"epoch": json.loads(metadata.read_text(encoding="utf-8"))["epoch"], "weights": KERAS_BACKUP_WEIGHTS}
+
+    def write_checkpoint(self, state: dict[str, Any]) -> None:
+        """Writes checkpoints/state.json; the weights files it names must be complete already."""
+        files.write_json(self.checkpoints / CHECKPOINT_STATE_FILE, state)
+
+    def checkpoint_weights(self, name: str) -> Path:
+        """The path of a weights file named by the training state (for `load_weights`)."""
+        return self.checkpoints / name
+
+    @contextlib.contextmanager
+    def writing_checkpoint_weights(self, name: str) -> Iterator[Path]:
+        """A temporary path to save weights to; it becomes checkpoints/NAME when the block succeeds."""
+        with files.atomic_path(self.checkpoints / name, suffix=WEIGHTS_SUFFIX) as temporary:
+            yield temporary
+
+    def remove_checkpoint_weights(self, keep: set) -> None:
+        """Deletes the epoch and best weights files the training state no longer names."""
+        for pattern in _WEIGHTS_GLOBS:
+            for old in self.checkpoints.glob(pattern):
+                if old.name not in keep:
+                    old.unlink(missing_ok=True)
+
+    # ---- exports ------------------------------------------------------------------------------------
+
+    def export_path(self, format: str) -> Path:
+        """Where an export of `format` goes when no path is given."""
+        return self.path / EXPORT_PATHS[format]

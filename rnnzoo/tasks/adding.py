@@ -7,20 +7,22 @@ the same named models on the same generator.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rnnzoo import datasets, files
+from rnnzoo import datasets
 from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
 from rnnzoo.datasets.adding import BASELINE_MSE
 from rnnzoo.errors import DataError
-from rnnzoo.tasks.base import Prepared, Task
+from rnnzoo.tasks.base import EXPORT, PREDICT, Prepared, Task
 
 
 class AddingTask(Task):
+    capabilities = frozenset({PREDICT, EXPORT})
+    state_description = "the task kind"
+
     def examples(self, split: str) -> tuple[np.ndarray, np.ndarray, str]:
         return datasets.examples(self.cfg, split)
 
@@ -46,11 +48,11 @@ class AddingTask(Task):
     def test_split(self, *, data_dir=None, download: bool | None = None):
         return self._batches(*self.examples("test")[:2], shuffle=False)
 
-    def save(self, run_dir: Path) -> None:
-        files.write_json(Path(run_dir) / self.state_file, {"kind": "adding"})  # nothing is adapted to the data
+    def state(self) -> dict[str, Any]:
+        return {"kind": "adding"}  # nothing is adapted to the data
 
     @classmethod
-    def restore(cls, cfg: Config, run_dir: Path) -> "AddingTask":
+    def from_state(cls, cfg: Config, state: dict[str, Any]) -> "AddingTask":
         return cls(cfg)
 
     def serving_model(self, core):

@@ -1,9 +1,12 @@
 """What a training recipe needs from a task: data in, preprocessing state out, raw inputs served.
 
 A task turns a config's data section into batched `tf.data` pipelines,
-saves the preprocessing it adapted (vocabularies) into the run folder,
-restores it later, and wraps a trained core model so it takes raw inputs
-(text) for prediction and export.
+hands back the preprocessing it adapted (vocabularies) as a plain dict
+(`state()`), is rebuilt from that dict (`from_state`), and wraps a trained
+core model so it takes raw inputs (text) for prediction and export. The
+run folder (`rnnzoo.runs.RunFolder`) writes and reads the state; a task
+never opens a file of the run folder. What a task can do beyond `predict`
+is declared in `capabilities`.
 """
 
 from __future__ import annotations
@@ -12,11 +15,10 @@ import abc
 import dataclasses
 import sys
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 from rnnzoo.config import Config
-from rnnzoo.errors import DataError
+from rnnzoo.errors import DataError, RnnzooError
 
 
 @dataclasses.dataclass
@@ -30,6 +32,8 @@ class Prepared:
     overrides: dict[str, Any]  # config fields the data defines, e.g. the real vocabulary size
     info: dict[str, Any]       # facts recorded in metrics.json: source, sizes, padding
     test_sample: Any | None = None  # a fixed random sample of test, for frequent evaluations
+    # Raw evaluation data that `summary_metrics` scores after training (e.g. test sentences to decode), by name.
+    evaluation: dict[str, Any] = dataclasses.field(default_factory=dict)
     # How often each class of the head occurs among the training targets; when given,
     # training starts the head's bias at the log of these frequencies (training.start_head_at_prior).
     target_counts: Any | None = None
@@ -38,12 +42,24 @@ class Prepared:
     initial_weights: Callable[[], dict[str, list]] | None = None
 
 
-class Task(abc.ABC):
-    """A task recipe; subclasses implement every abstract method."""
+PREDICT, DECODE, GENERATE, EXPORT = "predict", "decode", "generate", "export"
 
-    state_file = "preprocessing.json"
+
+class Task(abc.ABC):
+    """A task recipe; subclasses implement every abstract method.
+
+    A task is a value of its config and its adapted state: `prepare` adapts the
+    state on the training data, `with_config` gives the task under the final
+    config (the data decides sizes such as the vocabulary), and
+    `from_state(cfg, state())` rebuilds the same task from a run folder.
+    """
+
+    # What a run of this task can do: "predict" always; "decode", "generate" and "export" when declared.
+    capabilities: frozenset[str] = frozenset({PREDICT})
     # Whether prepare() honours `model.embedding_init` (it needs the task's word ids).
     supports_embedding_init = False
+    # The adapted state in words, for the message when it is missing from a run folder.
+    state_description = "the vocabulary"
 
     def __init__(self, cfg: Config):
         from rnnzoo.preprocessing.batching import DataEpoch
@@ -97,21 +113,37 @@ class Task(abc.ABC):
         return {}
 
     @abc.abstractmethod
-    def save(self, run_dir: Path) -> None:
-        """Writes the adapted preprocessing state (vocabularies) into the run folder, atomically."""
+    def state(self) -> dict[str, Any]:
+        """The preprocessing state `prepare` adapted (vocabularies, scales), JSON-ready, with its "kind"."""
 
     @classmethod
     @abc.abstractmethod
-    def restore(cls, cfg: Config, run_dir: Path) -> "Task":
-        """The task with the preprocessing state read back from a run folder."""
+    def from_state(cls, cfg: Config, state: dict[str, Any]) -> "Task":
+        """The task of `cfg` with a `state()` read back; KeyError, TypeError or ValueError if it is malformed."""
+
+    def with_config(self, cfg: Config) -> "Task":
+        """This task, its state adapted by `prepare`, as a new value built from the final `cfg`.
+
+        It shares `data_epoch` with this one: the pipelines `prepare` built read
+        the epoch from it, and training advances it.
+        """
+        task = type(self).from_state(cfg, self.state())
+        task.data_epoch = self.data_epoch
+        return task
 
     @abc.abstractmethod
     def test_split(self, *, data_dir=None, download: bool | None = None):
         """The batched test split, for `rnnzoo evaluate`."""
 
-    @abc.abstractmethod
+    @property
+    def export_refusal(self) -> str:
+        """Why a task without the "export" capability cannot export (one line, what to use instead)."""
+        return (f"Export of {self.cfg.io} models is not supported yet (model {self.cfg.name!r}); "
+                "use `rnnzoo predict` or Run.predict instead.")
+
     def serving_model(self, core):
-        """A Functional model that takes raw inputs and runs the trained core."""
+        """A Functional model that takes raw inputs and runs the trained core (tasks that declare "export")."""
+        raise RnnzooError(self.export_refusal)
 
     @abc.abstractmethod
     def predict(self, core, inputs) -> list[dict[str, Any]]:
@@ -126,15 +158,17 @@ class Task(abc.ABC):
 class DecodingTask(Task):
     """A task whose outputs are decoded sequences (seq2seq, captioning): `predict` is `decode`, no export yet."""
 
+    capabilities = frozenset({PREDICT, DECODE})
+    state_description = "the vocabularies"
+
     @abc.abstractmethod
     def decode(self, core, inputs, *, beam_width: int = 1, **options) -> list[dict[str, Any]]:
         """One decoded result per input, in order, each with its `output` text."""
 
-    def serving_model(self, core):
-        from rnnzoo.errors import RnnzooError
-
-        raise RnnzooError(f"Export of {self.cfg.io} models is not supported yet (model {self.cfg.name!r}); "
-                          "decode with `rnnzoo decode RUN_DIR` or Run.decode instead.")
+    @property
+    def export_refusal(self) -> str:
+        return (f"Export of {self.cfg.io} models is not supported yet (model {self.cfg.name!r}); "
+                "decode with `rnnzoo decode RUN_DIR` or Run.decode instead.")
 
     def predict(self, core, inputs) -> list[dict[str, Any]]:
         return self.decode(core, inputs)
@@ -142,24 +176,6 @@ class DecodingTask(Task):
     @staticmethod
     def format_prediction(prediction: dict[str, Any]) -> str:
         return prediction["output"]
-
-
-def read_state(run_dir: Path, state_file: str, what: str, build):
-    """`build(state)` of the JSON preprocessing state in a run folder; a missing or unreadable one is a RunFolderError.
-
-    `what` names the state in the message (e.g. "the vocabularies").
-    """
-    import json
-
-    from rnnzoo.errors import RunFolderError
-
-    path = Path(run_dir) / state_file
-    try:
-        return build(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise RunFolderError(f"{run_dir}: missing {state_file} ({what}); train again with --out {run_dir}") from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
-        raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
 
 
 def check_texts(inputs) -> list[str]:

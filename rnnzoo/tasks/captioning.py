@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnzoo import datasets, files
+from rnnzoo import datasets
 from rnnzoo.builders.one_to_many import one_to_many_inference_models
 from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
@@ -31,18 +31,19 @@ from rnnzoo.datasets.images import fit_image, read_image
 from rnnzoo.inference.decoding import CaptionDecoder, check_search_arguments, search
 from rnnzoo.errors import ConfigError, DataError
 from rnnzoo.inference.scores import corpus_bleu, exact_accuracy
-from rnnzoo.tasks.base import DecodingTask, Prepared, read_state
+from rnnzoo.tasks.base import DecodingTask, Prepared
 from rnnzoo.preprocessing.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
 
 EXTRA_DECODE_STEPS = 10  # decoding may run this many words past the longest training caption
 
 
 class CaptioningTask(DecodingTask):
+    state_description = "the vocabulary"
+
     def __init__(self, cfg: Config, vocabulary: Vocabulary | None = None, max_caption_length: int | None = None):
         super().__init__(cfg)
         self.vocabulary, self.max_caption_length = vocabulary, max_caption_length
         self._decoders: dict[int, CaptionDecoder] = {}
-        self._test: tuple[np.ndarray, list[list[str]]] | None = None
 
     # -- data ---------------------------------------------------------------
 
@@ -97,7 +98,6 @@ class CaptioningTask(DecodingTask):
             raise DataError(f"No training caption has between 1 and data.max_length={d.max_length} words.")
         self.max_caption_length = max(len(ids) for _, ids in train)
         test, _ = self._pairs(test_captions)
-        self._test = (test_images, test_captions)
         validation = None
         if d.validation_fraction > 0:
             validation_images, validation_captions, _ = self.examples("validation", data_dir)
@@ -112,23 +112,22 @@ class CaptioningTask(DecodingTask):
             info={"data_source": origin, "train_images": len(train_images), "train_examples": len(train),
                   "train_captions_too_long_or_empty": dropped, "test_images": len(test_images),
                   "vocabulary_size": len(self.vocabulary), "longest_train_caption": self.max_caption_length},
+            evaluation={"test_images": test_images, "test_captions": test_captions},
         )
 
     def test_split(self, *, data_dir=None, download: bool | None = None):
         images, captions, _ = self.examples("test", data_dir)
         return self._batches(images, self._pairs(captions)[0], shuffle=False)
 
-    # -- run folder ---------------------------------------------------------
+    # -- state --------------------------------------------------------------
 
-    def save(self, run_dir: Path) -> None:
-        files.write_json(Path(run_dir) / self.state_file, {
-            "kind": "captioning", "max_caption_length": self.max_caption_length,
-            "vocabulary": self.vocabulary.tokens})
+    def state(self) -> dict[str, Any]:
+        return {"kind": "captioning", "max_caption_length": self.max_caption_length,
+                "vocabulary": self.vocabulary.tokens}
 
     @classmethod
-    def restore(cls, cfg: Config, run_dir: Path) -> "CaptioningTask":
-        return read_state(run_dir, cls.state_file, "the vocabulary", lambda state: cls(
-            cfg, Vocabulary(state["vocabulary"]), int(state["max_caption_length"])))
+    def from_state(cls, cfg: Config, state: dict[str, Any]) -> "CaptioningTask":
+        return cls(cfg, Vocabulary(state["vocabulary"]), int(state["max_caption_length"]))
 
     # -- decoding -----------------------------------------------------------
 
@@ -190,7 +189,8 @@ class CaptioningTask(DecodingTask):
 
     def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
         """Greedy exact-caption accuracy and BLEU over the test split."""
-        if self._test is None or not len(self._test[0]):
+        images = prepared.evaluation.get("test_images")
+        if images is None or not len(images):
             return {}
-        metrics = self.caption_metrics(model, *self._test)
+        metrics = self.caption_metrics(model, images, prepared.evaluation["test_captions"])
         return {k if k.endswith("signature") else f"test_{k}": v for k, v in metrics.items()}

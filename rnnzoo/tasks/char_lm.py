@@ -25,22 +25,20 @@ the state carried, as the model does when it generates.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import datasets, files
+from rnnzoo import datasets
 from rnnzoo.builders.aligned import aligned_inference_models
 from rnnzoo.inference import sampling
 from rnnzoo.config import Config
-from rnnzoo.errors import DataError, RnnzooError, RunFolderError
-from rnnzoo.tasks.base import Prepared, Task, check_texts
+from rnnzoo.errors import DataError, RnnzooError
+from rnnzoo.tasks.base import EXPORT, GENERATE, PREDICT, Prepared, Task, check_texts
 
 PAD, OOV = 0, 1
 RESERVED = 2
@@ -123,6 +121,7 @@ class ResetStates(keras.callbacks.Callback):
 
 
 class CharLanguageModelTask(Task):
+    capabilities = frozenset({PREDICT, GENERATE, EXPORT})
 
     def __init__(self, cfg: Config, vocabulary: CharVocabulary | None = None):
         super().__init__(cfg)
@@ -200,17 +199,18 @@ class CharLanguageModelTask(Task):
               f"{len(self.vocabulary.characters)} distinct", file=sys.stderr)
         train_ids = self.vocabulary.encode(train_text)
         train, num_windows = self._train_batches(train_ids)
-        validation = None
+        validation, evaluation = None, {}
         if self.cfg.data.validation_fraction > 0:
             validation_ids = self.vocabulary.encode(validation_text)
             validation = self._validation_batches(validation_ids, stateful=self.cfg.train.stateful)
-            self._validation_ids = validation_ids
+            evaluation["validation_ids"] = validation_ids
         return Prepared(
             train=train, validation=validation, test=None, num_train=num_windows,
             overrides={"vocab_size": self.vocabulary.size, "num_classes": self.vocabulary.size},
             info={"data_source": origin, "train_characters": len(train_text),
                   "validation_characters": len(validation_text), "vocabulary_size": self.vocabulary.size,
                   "train_windows": num_windows},
+            evaluation=evaluation,
         )
 
     def test_split(self, *, data_dir=None, download: bool | None = None):
@@ -243,35 +243,27 @@ class CharLanguageModelTask(Task):
         return final
 
     def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
-        if getattr(self, "_validation_ids", None) is None:
+        ids = prepared.evaluation.get("validation_ids")
+        if ids is None:
             return {}
-        ids = self._validation_ids
         windowed = model.evaluate(self._validation_batches(ids, stateful=False), return_dict=True, verbose=0)["loss"]
         stream = stream_loss(sampling.StepModel(aligned_inference_models(model, self.cfg).step), ids)
         return {"val_nats_per_char": float(windowed), "val_bits_per_char": float(windowed) / math.log(2),
                 "val_nats_per_char_stream": stream, "val_bits_per_char_stream": stream / math.log(2)}
 
-    # ---- run folder -------------------------------------------------------------------------------
+    # ---- state -----------------------------------------------------------------------------------
 
-    def save(self, run_dir: Path) -> None:
-        files.write_json(Path(run_dir) / self.state_file, {
+    def state(self) -> dict[str, Any]:
+        return {
             "kind": "characters",
             "characters": self.vocabulary.characters,
             "frequencies": self.vocabulary.frequencies,
             "reserved": {"padding": PAD, "out_of_vocabulary": OOV},
-        })
+        }
 
     @classmethod
-    def restore(cls, cfg: Config, run_dir: Path) -> "CharLanguageModelTask":
-        path = Path(run_dir) / cls.state_file
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-            vocabulary = CharVocabulary(state["characters"], state.get("frequencies"))
-        except FileNotFoundError:
-            raise RunFolderError(f"{run_dir}: missing {cls.state_file} (the vocabulary); train again with --out {run_dir}") from None
-        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError, DataError) as err:
-            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
-        return cls(cfg, vocabulary)
+    def from_state(cls, cfg: Config, state: dict[str, Any]) -> "CharLanguageModelTask":
+        return cls(cfg, CharVocabulary(state["characters"], state.get("frequencies")))
 
     # ---- generation and prediction ----------------------------------------------------------------
 

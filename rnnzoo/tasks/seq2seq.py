@@ -16,19 +16,18 @@ metrics: exact-sequence accuracy for the synthetic tasks, corpus BLEU
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rnnzoo import datasets, files
+from rnnzoo import datasets
 from rnnzoo.builders.seq2seq import seq2seq_inference_models
 from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
 from rnnzoo.inference.decoding import Seq2SeqDecoder, check_search_arguments, search
 from rnnzoo.errors import DataError
 from rnnzoo.inference.scores import corpus_bleu, exact_accuracy
-from rnnzoo.tasks.base import DecodingTask, Prepared, check_texts, read_state
+from rnnzoo.tasks.base import DecodingTask, Prepared, check_texts
 from rnnzoo.preprocessing.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
 
 EXTRA_DECODE_STEPS = 10  # decoding may run this many tokens past the longest training target
@@ -43,7 +42,6 @@ class Seq2SeqTask(DecodingTask):
         self.source_vocabulary, self.target_vocabulary = source_vocabulary, target_vocabulary
         self.max_target_length = max_target_length
         self._decoders: dict[int, Seq2SeqDecoder] = {}
-        self._test_examples: tuple[list[str], list[str]] | None = None
 
     # -- data ---------------------------------------------------------------
 
@@ -94,7 +92,6 @@ class Seq2SeqTask(DecodingTask):
             raise DataError(f"No training pair has between 1 and data.max_length={d.max_length} tokens on both sides.")
         self.max_target_length = max(len(t) for _, t in train)
         test, test_dropped = self._encoded_pairs(test_sources, test_targets)
-        self._test_examples = (test_sources, test_targets)
         validation = None
         if has_validation:
             validation, _ = self._encoded_pairs(*self._examples("validation", data_dir, download)[:2])
@@ -111,26 +108,26 @@ class Seq2SeqTask(DecodingTask):
                   "test_pairs_outside_max_length_in_loss": test_dropped,
                   "source_vocabulary_size": len(self.source_vocabulary),
                   "target_vocabulary_size": len(self.target_vocabulary)},
+            evaluation={"test_examples": (test_sources, test_targets)},
         )
 
     def test_split(self, *, data_dir=None, download: bool | None = None):
         pairs, _ = self._encoded_pairs(*self._examples("test", data_dir, download)[:2])
         return self._batches(pairs, shuffle=False)
 
-    # -- run folder ---------------------------------------------------------
+    # -- state --------------------------------------------------------------
 
-    def save(self, run_dir: Path) -> None:
-        files.write_json(Path(run_dir) / self.state_file, {
+    def state(self) -> dict[str, Any]:
+        return {
             "kind": "seq2seq", "tokenizer": self.tokenizer, "reverse_source": self.cfg.data.reverse_source,
             "max_target_length": self.max_target_length,
             "source_vocabulary": self.source_vocabulary.tokens, "target_vocabulary": self.target_vocabulary.tokens,
-        })
+        }
 
     @classmethod
-    def restore(cls, cfg: Config, run_dir: Path) -> "Seq2SeqTask":
-        return read_state(run_dir, cls.state_file, "the vocabularies", lambda state: cls(
-            cfg, Vocabulary(state["source_vocabulary"]), Vocabulary(state["target_vocabulary"]),
-            int(state["max_target_length"])))
+    def from_state(cls, cfg: Config, state: dict[str, Any]) -> "Seq2SeqTask":
+        return cls(cfg, Vocabulary(state["source_vocabulary"]), Vocabulary(state["target_vocabulary"]),
+                   int(state["max_target_length"]))
 
     # -- decoding -----------------------------------------------------------
 
@@ -199,7 +196,7 @@ class Seq2SeqTask(DecodingTask):
 
     def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
         """Exact-sequence accuracy or BLEU of greedy decoding over the test split."""
-        if self._test_examples is None:
+        if "test_examples" not in prepared.evaluation:
             return {}
-        metrics = self.sequence_metrics(model, *self._test_examples)
+        metrics = self.sequence_metrics(model, *prepared.evaluation["test_examples"])
         return {f"test_{k}" if not k.endswith("signature") else k: v for k, v in metrics.items()}

@@ -18,17 +18,15 @@ metrics.json gets `test_token_accuracy` and, for chunks, conlleval's span
 
 from __future__ import annotations
 
-import json
 import re
 import sys
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import datasets, files
+from rnnzoo import datasets
 from rnnzoo.builders.aligned import crf_layer
 from rnnzoo.preprocessing import batching
 from rnnzoo.tasks import tagging_metrics
@@ -37,7 +35,7 @@ from rnnzoo.inference.viterbi import viterbi
 from rnnzoo.tasks.tagging_metrics import iob_transition_mask
 from rnnzoo.datasets import conll2000
 from rnnzoo.datasets.conll2000 import Sentence
-from rnnzoo.errors import DataError, RnnzooError, RunFolderError
+from rnnzoo.errors import DataError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
 from rnnzoo.tasks.char_lm import CharVocabulary
 from rnnzoo.preprocessing.vocabulary import Vocabulary
@@ -59,10 +57,13 @@ def clip_word(word: str) -> str:
 
 class TaggingTask(Task):
     supports_embedding_init = True
+    state_description = "the vocabularies"
 
-    def __init__(self, cfg: Config, state: dict[str, Any] | None = None):
+    def __init__(self, cfg: Config, tables: dict[str, Any] | None = None):
         super().__init__(cfg)
-        self.state = state
+        self.tables = tables  # the vocabularies and tag list, as lists (what state() saves)
+        if tables is not None:
+            self._cache_lookups()
 
     # ---- what the model reads -----------------------------------------------------------------
 
@@ -81,7 +82,7 @@ class TaggingTask(Task):
         d = self.cfg.data
         words = Vocabulary.build(([word_key(w) for w in s.words] for s in train),
                                  max_size=self.cfg.model.vocab_size, min_frequency=d.min_frequency)
-        self.state = {
+        self.tables = {
             "target": d.target,
             "words": words.tokens,
             "characters": CharVocabulary.from_text("".join(w for s in train for w in s.words)).characters,
@@ -91,10 +92,10 @@ class TaggingTask(Task):
         self._cache_lookups()
 
     def _cache_lookups(self) -> None:
-        self.words = Vocabulary(self.state["words"])
-        self.characters = CharVocabulary(self.state["characters"])
-        self.pos = Vocabulary(self.state["pos"])
-        self.tags = self.state["tags"]
+        self.words = Vocabulary(self.tables["words"])
+        self.characters = CharVocabulary(self.tables["characters"])
+        self.pos = Vocabulary(self.tables["pos"])
+        self.tags = self.tables["tags"]
         self.tag_ids = {t: i for i, t in enumerate(self.tags)}
 
     def encode(self, words, pos=None) -> dict[str, np.ndarray] | np.ndarray:
@@ -158,7 +159,6 @@ class TaggingTask(Task):
             overrides["tag_feature_dim"] = 0
         print(f"rnnzoo: {len(train):,} training sentences, {len(self.words):,} word ids, "
               f"{len(self.tags) - 1} {self.cfg.data.target} tags", file=sys.stderr)
-        self.test_sentences = test
         info = {"data_source": origin, "target": self.cfg.data.target, "train_sentences": len(train),
                 "validation_sentences": len(validation), "test_sentences": len(test),
                 "train_tokens": sum(len(s.words) for s in train), "vocabulary_size": len(self.words)}
@@ -173,6 +173,7 @@ class TaggingTask(Task):
             overrides=overrides,
             info=info,
             initial_weights=initial_weights,
+            evaluation={"test_sentences": test},
         )
 
     def test_split(self, *, data_dir=None, download: bool | None = None):
@@ -218,7 +219,7 @@ class TaggingTask(Task):
 
     def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
         """Token accuracy and (chunks) conlleval span scores on the whole test split, from tag strings."""
-        sentences = getattr(self, "test_sentences", None)
+        sentences = prepared.evaluation.get("test_sentences")
         if not sentences:
             return {}
         predicted = self.tag(model, [(list(s.words), list(s.pos)) for s in sentences])
@@ -229,23 +230,14 @@ class TaggingTask(Task):
             metrics.update({f"test_chunk_{k}": v for k, v in scores.items()})
         return metrics
 
-    # ---- run folder -----------------------------------------------------------------------------
+    # ---- state ----------------------------------------------------------------------------------
 
-    def save(self, run_dir: Path) -> None:
-        files.write_json(Path(run_dir) / self.state_file, {"kind": "tagging", **self.state})
+    def state(self) -> dict[str, Any]:
+        return {"kind": "tagging", **self.tables}
 
     @classmethod
-    def restore(cls, cfg: Config, run_dir: Path) -> "TaggingTask":
-        path = Path(run_dir) / cls.state_file
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-            task = cls(cfg, {k: state[k] for k in ("target", "words", "characters", "pos", "tags")})
-            task._cache_lookups()
-        except FileNotFoundError:
-            raise RunFolderError(f"{run_dir}: missing {cls.state_file} (the vocabularies); train again with --out {run_dir}") from None
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
-            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
-        return task
+    def from_state(cls, cfg: Config, state: dict[str, Any]) -> "TaggingTask":
+        return cls(cfg, {k: state[k] for k in ("target", "words", "characters", "pos", "tags")})
 
     # ---- prediction -----------------------------------------------------------------------------
 
@@ -274,9 +266,10 @@ class TaggingTask(Task):
     def format_prediction(prediction: dict[str, Any]) -> str:
         return " ".join(f"{word}/{tag}" for word, tag in zip(prediction["words"], prediction["tags"]))
 
-    def serving_model(self, core):
-        raise RnnzooError(f"Export of a tagger ({self.cfg.name}) is not supported yet: its word, character and "
-                          "tag lookups run in Python. Use `rnnzoo predict` or Run.predict.")
+    @property
+    def export_refusal(self) -> str:
+        return (f"Export of a tagger ({self.cfg.name}) is not supported yet: its word, character and "
+                "tag lookups run in Python. Use `rnnzoo predict` or Run.predict.")
 
 
 def _pad(encoded: list) -> dict[str, np.ndarray] | np.ndarray:

@@ -8,20 +8,17 @@ back in front of the trained core, so the served model takes raw strings.
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import datasets, files
+from rnnzoo import datasets
 from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
-from rnnzoo.errors import RunFolderError
-from rnnzoo.tasks.base import Prepared, Task, check_texts
+from rnnzoo.tasks.base import EXPORT, PREDICT, Prepared, Task, check_texts
 from rnnzoo.layers.text import TextToIds
 
 TEST_SAMPLE_SIZE = 5000
@@ -33,6 +30,7 @@ def fixed_sample(total: int, size: int, seed: int) -> np.ndarray:
 
 
 class TextClassificationTask(Task):
+    capabilities = frozenset({PREDICT, EXPORT})
     supports_embedding_init = True
 
     def __init__(self, cfg: Config, to_ids: TextToIds | None = None):
@@ -94,25 +92,18 @@ class TextClassificationTask(Task):
         texts, labels, _ = self._examples("test", data_dir, download)
         return self._batches(texts, labels, shuffle=False)
 
-    def save(self, run_dir: Path) -> None:
-        files.write_json(Path(run_dir) / self.state_file, {
+    def state(self) -> dict[str, Any]:
+        return {
             "kind": "text_to_ids",
             "vocabulary": self.to_ids.get_vocabulary(),
             "max_length": self.to_ids.max_length,
             "truncate": self.to_ids.truncate,
             "labels": list(self.labels),
-        })
+        }
 
     @classmethod
-    def restore(cls, cfg: Config, run_dir: Path) -> "TextClassificationTask":
-        path = Path(run_dir) / cls.state_file
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-            vocabulary = state["vocabulary"]
-        except FileNotFoundError:
-            raise RunFolderError(f"{run_dir}: missing {cls.state_file} (the vocabulary); train again with --out {run_dir}") from None
-        except (json.JSONDecodeError, KeyError, UnicodeDecodeError) as err:
-            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
+    def from_state(cls, cfg: Config, state: dict[str, Any]) -> "TextClassificationTask":
+        vocabulary = state["vocabulary"]
         to_ids = TextToIds(vocabulary=vocabulary, max_tokens=len(vocabulary), max_length=state["max_length"],
                            truncate=state["truncate"], name="text_to_ids")
         return cls(cfg, to_ids)

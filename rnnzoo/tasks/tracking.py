@@ -23,19 +23,17 @@ whose process noise is tuned on the validation tracks, and of the model.
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo import datasets, files
+from rnnzoo import datasets
 from rnnzoo.preprocessing import batching
 from rnnzoo.tasks import kalman
 from rnnzoo.config import Config
-from rnnzoo.errors import DataError, RnnzooError, RunFolderError
+from rnnzoo.errors import DataError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
 
 MISSED_WORDS = ("-", "nan", "?")
@@ -80,6 +78,8 @@ def increment_scale(observations: np.ndarray) -> float:
 
 
 class TrackingTask(Task):
+    state_description = "the position scale"
+
     def __init__(self, cfg: Config, scale: float | None = None):
         super().__init__(cfg)
         self.scale = scale
@@ -97,7 +97,6 @@ class TrackingTask(Task):
     def prepare(self, *, data_dir=None, download: bool | None = None) -> Prepared:
         train, validation, test = (self._split(s) for s in ("train", "validation", "test"))
         self.scale = increment_scale(train[0])
-        self._evaluation = {"validation": validation[:2], "test": test[:2]}
         print(f"rnnzoo: {len(train[0]):,} training tracks of {self.cfg.data.seq_length} steps, "
               f"increment scale {self.scale:.2f}", file=sys.stderr)
         return Prepared(
@@ -109,6 +108,7 @@ class TrackingTask(Task):
             info={"data_source": train[2], "train_tracks": len(train[0]), "validation_tracks": len(validation[0]),
                   "test_tracks": len(test[0]), "increment_scale": self.scale,
                   "missed_share": float(np.isnan(train[0][..., 0]).mean())},
+            evaluation={"validation": validation[:2], "test": test[:2]},
         )
 
     def test_split(self, *, data_dir=None, download: bool | None = None):
@@ -122,8 +122,8 @@ class TrackingTask(Task):
 
     def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
         """Test RMSE of the raw detections, the tuned constant-velocity Kalman filter and the model."""
-        evaluation = getattr(self, "_evaluation", None)
-        if evaluation is None or not len(evaluation["test"][0]):
+        evaluation = prepared.evaluation
+        if "test" not in evaluation or not len(evaluation["test"][0]):
             return {}
         observations, truth = evaluation["test"]
         noise = self.cfg.data.observation_noise
@@ -135,19 +135,12 @@ class TrackingTask(Task):
                 "test_rmse_model": kalman.rmse(self.track(model, observations), truth),
                 "kalman_process_noise": process_noise}
 
-    def save(self, run_dir: Path) -> None:
-        files.write_json(Path(run_dir) / self.state_file, {"kind": "tracking", "scale": self.scale})
+    def state(self) -> dict[str, Any]:
+        return {"kind": "tracking", "scale": self.scale}
 
     @classmethod
-    def restore(cls, cfg: Config, run_dir: Path) -> "TrackingTask":
-        path = Path(run_dir) / cls.state_file
-        try:
-            scale = float(json.loads(path.read_text(encoding="utf-8"))["scale"])
-        except FileNotFoundError:
-            raise RunFolderError(f"{run_dir}: missing {cls.state_file} (the position scale); train again with --out {run_dir}") from None
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
-            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
-        return cls(cfg, scale)
+    def from_state(cls, cfg: Config, state: dict[str, Any]) -> "TrackingTask":
+        return cls(cfg, float(state["scale"]))
 
     @staticmethod
     def parse_track(text: str) -> np.ndarray:
@@ -181,6 +174,7 @@ class TrackingTask(Task):
     def format_prediction(prediction: dict[str, Any]) -> str:
         return " ".join(f"{x:.2f},{y:.2f}" for x, y in prediction["positions"])
 
-    def serving_model(self, core):
-        raise RnnzooError(f"Export of a tracker ({self.cfg.name}) is not supported yet: its input scaling runs in "
-                          "Python. Use `rnnzoo predict` or Run.predict.")
+    @property
+    def export_refusal(self) -> str:
+        return (f"Export of a tracker ({self.cfg.name}) is not supported yet: its input scaling runs in "
+                "Python. Use `rnnzoo predict` or Run.predict.")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import keras
 
-from rnnzoo.runs.folder import plot_curves, read_history, write_history
+from rnnzoo.runs.folder import RunFolder
 
 
 class Throughput(keras.callbacks.Callback):
@@ -140,15 +139,14 @@ class AverageWeightsEachEpoch(keras.callbacks.Callback):
 
 
 class RunFolderLogger(keras.callbacks.Callback):
-    """Rewrites history.csv and curves.png after every epoch (atomically), so they survive an interruption."""
+    """Rewrites the run folder's history and curves after every epoch (atomically), so they survive an interruption."""
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, folder: RunFolder):
         super().__init__()
-        self.run_dir = run_dir
-        self.rows: list[dict[str, Any]] = read_history(run_dir / "history.csv")
+        self.folder = folder
+        self.rows: list[dict[str, Any]] = folder.read_history()
 
     def on_epoch_end(self, epoch, logs=None):
         self.rows = [row for row in self.rows if int(row["epoch"]) < epoch + 1]
         self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
-        write_history(self.run_dir / "history.csv", self.rows)
-        plot_curves(self.run_dir / "curves.png", self.rows)
+        self.folder.write_history(self.rows)

@@ -8,49 +8,27 @@ resumed run would draw other dropout masks), and the early-stopping state
 is the other half: `batching.DataEpoch` makes it a function of (seed, epoch),
 so a resumed epoch sees the batches an uninterrupted run would.
 
-Files in `checkpoints/`, each written atomically, in this order:
-`epoch-NNNN.weights.h5` (a new name each epoch), then `state.json`, which
-names the weights file; older weights files are removed last. A kill at any
-moment leaves `state.json` pointing at a complete weights file.
+The files live in the run folder's checkpoints/ and `RunFolder` names,
+reads and writes them, each atomically, in this order: the epoch's weights
+file (a new name each epoch), then the training state, which names the
+weights file; older weights files are removed last. A kill at any moment
+leaves the state pointing at a complete weights file.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import keras
 
-from rnnzoo import files
 from rnnzoo.errors import RunFolderError
-
-STATE_FILE = "state.json"
+from rnnzoo.runs.folder import BEST_WEIGHTS, CHECKPOINTS_DIR, EPOCH_WEIGHTS, RunFolder
 
 
 def seed_generator_states(model: keras.Model) -> list:
     """The random generator state variables of every layer (dropout masks), in a fixed order."""
     return [v for v in model.variables if v.path.endswith("seed_generator_state")]
-
-
-def read_state(folder: Path) -> dict[str, Any] | None:
-    """The last saved training state, or None when no epoch has completed yet."""
-    path = Path(folder) / STATE_FILE
-    if not path.exists():
-        return _keras_backup(Path(folder))
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise RunFolderError(f"{path}: unreadable training state ({err}); delete checkpoints/ to start over") from None
-
-
-def _keras_backup(folder: Path) -> dict[str, Any] | None:
-    """A checkpoint written by Keras' BackupAndRestore (rnnzoo before this module): weights and epoch only."""
-    metadata = folder / "training_metadata.json"
-    if not (metadata.exists() and (folder / "latest.weights.h5").exists()):
-        return None
-    return {"epoch": json.loads(metadata.read_text(encoding="utf-8"))["epoch"], "weights": "latest.weights.h5"}
 
 
 class ResumeCheckpoint(keras.callbacks.Callback):
@@ -61,10 +39,10 @@ class ResumeCheckpoint(keras.callbacks.Callback):
     its restore runs after the other callbacks have reset themselves.
     """
 
-    def __init__(self, folder: Path, early_stopping: keras.callbacks.EarlyStopping | None = None, *,
+    def __init__(self, folder: RunFolder, early_stopping: keras.callbacks.EarlyStopping | None = None, *,
                  write: bool = True):
         super().__init__()
-        self.folder = Path(folder)
+        self.folder = folder  # the run folder whose checkpoints are read (and, with `write`, written)
         self.early_stopping = early_stopping
         self.write = write  # False on multi-worker workers other than the chief: they only restore
         self.restored_epoch = 0
@@ -72,7 +50,7 @@ class ResumeCheckpoint(keras.callbacks.Callback):
     # ---- restore ------------------------------------------------------------------------------------
 
     def on_train_begin(self, logs=None):
-        state = read_state(self.folder)
+        state = self.folder.read_checkpoint()
         if state is None:
             return
         model = self.model
@@ -80,13 +58,13 @@ class ResumeCheckpoint(keras.callbacks.Callback):
             model.optimizer.build(model.trainable_variables)
         stopping = self.early_stopping
         if stopping is not None and state.get("best_weights"):
-            model.load_weights(self.folder / state["best_weights"])
+            model.load_weights(self.folder.checkpoint_weights(state["best_weights"]))
             stopping.best_weights = model.get_weights()
-        model.load_weights(self.folder / state["weights"])
+        model.load_weights(self.folder.checkpoint_weights(state["weights"]))
         generators, saved = seed_generator_states(model), state.get("seed_generator_states", [])
         if saved and len(generators) != len(saved):
-            raise RunFolderError(f"{self.folder}: the checkpoint was saved by a different model; "
-                                 "delete checkpoints/ to start over")
+            raise RunFolderError(f"{self.folder.checkpoints}: the checkpoint was saved by a different model; "
+                                 f"delete {CHECKPOINTS_DIR}/ to start over")
         for variable, value in zip(generators, saved):
             variable.assign(value)
         if stopping is not None and state.get("early_stopping"):
@@ -106,9 +84,9 @@ class ResumeCheckpoint(keras.callbacks.Callback):
                 self.model.save_weights(Path(scratch) / "discarded.weights.h5")
             [v.numpy() for v in seed_generator_states(self.model)]  # the same reads as the chief's
             return
-        previous = read_state(self.folder) or {}
-        weights = f"epoch-{epoch + 1:04d}.weights.h5"
-        with files.atomic_path(self.folder / weights, suffix=".weights.h5") as temporary:
+        previous = self.folder.read_checkpoint() or {}
+        weights = EPOCH_WEIGHTS.format(epoch=epoch + 1)
+        with self.folder.writing_checkpoint_weights(weights) as temporary:
             self.model.save_weights(temporary)
         state = {
             "epoch": epoch + 1,
@@ -123,10 +101,10 @@ class ResumeCheckpoint(keras.callbacks.Callback):
             within = getattr(stopping, "best_within_epoch", False)
             if stopping.best_weights is not None and stopping.best_epoch == epoch and within:
                 # Weights from a check inside this epoch (EarlyStoppingWithinEpoch): a file of their own.
-                best = f"best-{epoch + 1:04d}.weights.h5"
+                best = BEST_WEIGHTS.format(epoch=epoch + 1)
                 current = self.model.get_weights()
                 self.model.set_weights(stopping.best_weights)
-                with files.atomic_path(self.folder / best, suffix=".weights.h5") as temporary:
+                with self.folder.writing_checkpoint_weights(best) as temporary:
                     self.model.save_weights(temporary)
                 self.model.set_weights(current)
             elif stopping.best_weights is not None:
@@ -135,11 +113,8 @@ class ResumeCheckpoint(keras.callbacks.Callback):
             state["early_stopping"] = {"best": _plain(stopping.best), "best_epoch": stopping.best_epoch,
                                        "wait": stopping.wait, "stopped_epoch": stopping.stopped_epoch,
                                        "best_within_epoch": within}
-        files.write_json(self.folder / STATE_FILE, state)
-        keep = {weights, state.get("best_weights")}
-        for old in [*self.folder.glob("epoch-*.weights.h5"), *self.folder.glob("best-*.weights.h5")]:
-            if old.name not in keep:
-                old.unlink(missing_ok=True)
+        self.folder.write_checkpoint(state)
+        self.folder.remove_checkpoint_weights(keep={weights, state.get("best_weights")})
 
 
 def _plain(value):

@@ -1,8 +1,8 @@
 """`train(name)`: build + load data + fit with callbacks + evaluate, into a run folder.
 
-The run folder holds everything a later command needs: `config.json`,
-`preprocessing.json`, `model.keras`, `history.csv`, `curves.png`,
-`metrics.json` and `checkpoints/` (resume). Each file is written atomically.
+The run folder holds everything a later command needs: the final config,
+the task's adapted state, the trained model, history and curves, metrics
+and checkpoints (resume). `rnnzoo.runs.RunFolder` names and writes each file, atomically.
 """
 
 from __future__ import annotations
@@ -18,18 +18,17 @@ from typing import Any
 
 import keras
 
-from rnnzoo import files
 from rnnzoo.training import distribute
 from rnnzoo.builders.common import compile_model, head_layer, set_named_weights
 from rnnzoo.builders.precision import precision_scope
 from rnnzoo.config.registry import load_config
 from rnnzoo.errors import ConfigError
-from rnnzoo.runs.folder import check_resumable, read_history, versions
+from rnnzoo.runs.folder import DATA_DIR_KEY, RunFolder, versions
 from rnnzoo.tasks import check_options, task_class
 from rnnzoo.training.callbacks import (
     AverageWeightsEachEpoch, EarlyStoppingWithinEpoch, RunFolderLogger, TestCheckpoints, Throughput,
 )
-from rnnzoo.training.resume import ResumeCheckpoint, read_state
+from rnnzoo.training.resume import ResumeCheckpoint
 
 
 def shard_by_data(dataset):
@@ -69,21 +68,20 @@ def start_head_at_prior(model, target_counts) -> None:
     head.bias.assign(np.log(counts / counts.sum()).astype(head.bias.dtype))
 
 
-def save_interrupted(run_dir: Path, model, task, cfg) -> None:
-    """Ctrl-C: model.keras gets the last completed epoch's weights; checkpoints/ resumes the run.
+def save_interrupted(folder: RunFolder, model, task, cfg) -> None:
+    """Ctrl-C: the run's model gets the last completed epoch's weights; the checkpoints resume the run.
 
     The epoch in progress is dropped (it would be trained again on resume).
-    A second Ctrl-C during this save leaves the old model.keras whole (atomic write).
+    A second Ctrl-C during this save leaves the old model file whole (atomic write).
     """
-    state = read_state(run_dir / "checkpoints")
+    state = folder.read_checkpoint()
     if state is None:
-        print(f"rnnzoo: interrupted before the first epoch ended; nothing to save in {run_dir}", file=sys.stderr)
+        print(f"rnnzoo: interrupted before the first epoch ended; nothing to save in {folder.path}", file=sys.stderr)
         return
-    model.load_weights(run_dir / "checkpoints" / state["weights"])
-    with files.atomic_path(run_dir / "model.keras") as temporary:
-        task.trained_model(model, cfg).save(temporary)
-    print(f"rnnzoo: interrupted; saved epoch {state['epoch']} of {cfg.train.epochs} to {run_dir / 'model.keras'}. "
-          f"Run the same command (--out {run_dir}) to resume.", file=sys.stderr)
+    model.load_weights(folder.checkpoint_weights(state["weights"]))
+    path = folder.save_model(task.trained_model(model, cfg))
+    print(f"rnnzoo: interrupted; saved epoch {state['epoch']} of {cfg.train.epochs} to {path}. "
+          f"Run the same command (--out {folder.path}) to resume.", file=sys.stderr)
 
 
 def default_run_dir(name: str) -> Path:
@@ -129,41 +127,45 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
 
         tf.config.experimental.enable_op_determinism()  # process-wide; there is no public way back
     chief = distribute.is_chief() if strategy == "multi-worker" else True
-    backup_dir = (Path(out_dir) if out_dir is not None else default_run_dir(cfg.name)) / "checkpoints"
-    run_dir = backup_dir.parent if chief else backup_dir.parent / f"worker-{distribute.read_tf_config()['task']['index']}"
+    # Every worker resumes from the chief's checkpoints; a worker other than the chief writes its results apart.
+    chief_folder = RunFolder(out_dir if out_dir is not None else default_run_dir(cfg.name))
+    folder = chief_folder if chief else chief_folder.worker(distribute.read_tf_config()["task"]["index"])
 
-    task = recipe(cfg)
-    prepared = task.prepare(data_dir=data_dir, download=download)
-    run_dir.mkdir(parents=True, exist_ok=True)  # only once the data loaded: a failed start leaves no empty folder
+    adapting = recipe(cfg)
+    prepared = adapting.prepare(data_dir=data_dir, download=download)
+    folder.create()  # only once the data loaded: a failed start leaves no empty folder
     cfg = cfg.replace(**prepared.overrides)
-    check_resumable(run_dir, cfg)
-    task.cfg = cfg  # the data-defined sizes (vocabulary) hold from here on
-    files.write_json(run_dir / "config.json", cfg.to_dict())
-    task.save(run_dir)
+    folder.check_resumable(cfg)
+    # From here on the task is a value of the final config (the data decides sizes such as the vocabulary).
+    task = adapting.with_config(cfg)
+    folder.write_config(cfg)
+    folder.write_task(task)
+    # Evaluation reads the data from here again; None is the standard route ($RNNZOO_DATA_DIR, then download).
+    prepared.info[DATA_DIR_KEY] = None if data_dir is None else str(data_dir)
 
     if strategy == "multi-worker":
         for split in ("train", "validation", "test", "test_sample"):
             setattr(prepared, split, shard_by_data(getattr(prepared, split)))
     with precision_scope(cfg.train.mixed_precision), (distributed.scope() if distributed else contextlib.nullcontext()):
-        return _fit_and_save(task, prepared, cfg, run_dir, backup_dir, chief=chief, strategy=strategy,
+        return _fit_and_save(task, prepared, cfg, folder, chief_folder, chief=chief, strategy=strategy,
                              verbose=verbose, callbacks=callbacks, test_checkpoints_per_epoch=test_checkpoints_per_epoch)
 
 
-def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief: bool, strategy: str, verbose,
-                  callbacks, test_checkpoints_per_epoch: int):
+def _fit_and_save(task, prepared, cfg, folder: RunFolder, chief_folder: RunFolder, *, chief: bool, strategy: str,
+                  verbose, callbacks, test_checkpoints_per_epoch: int):
     """Builds and compiles the model (under the caller's dtype policy and strategy scope), fits, writes the results."""
     from rnnzoo.runs.run import Run
 
     model = task.training_model(cfg)
     if prepared.target_counts is not None:
         start_head_at_prior(model, prepared.target_counts)
-    if prepared.initial_weights is not None and read_state(backup_dir) is None:  # resuming loads a checkpoint instead
+    if prepared.initial_weights is not None and chief_folder.read_checkpoint() is None:  # resuming loads a checkpoint
         set_named_weights(model, prepared.initial_weights())
     steps_per_epoch = math.ceil(prepared.num_train / cfg.train.batch_size)
     compile_model(model, cfg, total_steps=steps_per_epoch * cfg.train.epochs)
 
     throughput = Throughput(prepared.num_train)
-    fit_callbacks = [throughput, task.data_epoch, RunFolderLogger(run_dir)]
+    fit_callbacks = [throughput, task.data_epoch, RunFolderLogger(folder)]
     early_stopping = None
     if prepared.validation is not None:
         patience = cfg.train.early_stopping_patience or cfg.train.epochs
@@ -184,7 +186,7 @@ def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief
         fit_callbacks.insert(0, AverageWeightsEachEpoch())
     # Last: its end-of-epoch save includes what the other callbacks did (history, early stopping).
     # Every worker restores from the chief's checkpoints; only the chief writes them (the weights are identical).
-    resume = ResumeCheckpoint(backup_dir, early_stopping, write=chief)
+    resume = ResumeCheckpoint(chief_folder, early_stopping, write=chief)
     fit_callbacks += task.fit_callbacks() + list(callbacks) + [resume]
 
     # Length-bucketed pipelines have no known length, so Keras warns at the end of the first epoch.
@@ -195,18 +197,17 @@ def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief
                   callbacks=fit_callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
     except KeyboardInterrupt:
         if chief:
-            save_interrupted(run_dir, model, task, cfg)
+            save_interrupted(folder, model, task, cfg)
         raise
     wall_seconds = time.perf_counter() - started
     model = task.trained_model(model, cfg)
 
     test = model.evaluate(prepared.test, return_dict=True, verbose=0) if prepared.test is not None else {}
-    with files.atomic_path(run_dir / "model.keras") as temporary:
-        model.save(temporary)
+    folder.save_model(model)
     train_seconds = sum(throughput.seconds)
     metrics = {
         **{f"test_{k}": float(v) for k, v in test.items()},
-        "epochs_run": len(read_history(run_dir / "history.csv")),  # resumed runs count every epoch
+        "epochs_run": len(folder.read_history()),  # resumed runs count every epoch
         "samples_per_second": (prepared.num_train * len(throughput.seconds) / train_seconds) if train_seconds else None,
         "train_seconds": train_seconds,
         "wall_seconds": wall_seconds,
@@ -219,7 +220,7 @@ def _fit_and_save(task, prepared, cfg, run_dir: Path, backup_dir: Path, *, chief
         "dtype_policy": model.dtype_policy.name,
         "versions": versions(),
     }
-    files.write_json(run_dir / "metrics.json", metrics)
-    print(f"rnnzoo: run folder {run_dir}: " + ", ".join(f"test_{k}={v:.4f}" for k, v in test.items()),
+    folder.write_metrics(metrics)
+    print(f"rnnzoo: run folder {folder.path}: " + ", ".join(f"test_{k}={v:.4f}" for k, v in test.items()),
           file=sys.stderr)
-    return Run(run_dir)
+    return Run(folder.path)
