@@ -1,12 +1,12 @@
-"""A linear-chain CRF output for taggers, and Viterbi decoding (with IOB constraints).
+"""A linear-chain CRF output for taggers: the transition scores and the sequence likelihood loss.
 
 With `model.crf = true` a tagger's head gives per-word scores (emissions)
 and a `CRF` layer adds learned tag-to-tag transition scores: training
 maximises the likelihood of the whole gold tag sequence (`CRFLoss`, the
 forward algorithm over the masked, right-padded words), and decoding picks
-the best whole sequence (`viterbi`), so a chunk tagger learns that `I-NP`
-follows `B-NP` or `I-NP`, never `O`. Written with `keras.ops` (any backend)
-(`rnnzoo.inference.viterbi` decodes, in numpy, one sentence at a time).
+the best whole sequence (`rnnzoo.inference.viterbi`, numpy, one sentence at a
+time), so a chunk tagger learns that `I-NP` follows `B-NP` or `I-NP`, never `O`.
+Written with `keras.ops` (any backend).
 """
 
 from __future__ import annotations

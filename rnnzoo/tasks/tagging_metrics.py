@@ -1,4 +1,4 @@
-"""Tagging metrics: token accuracy, and chunk (span) precision, recall and F1 with conlleval's rules.
+"""Tagging metrics (token accuracy; chunk precision, recall and F1 with conlleval's rules) and IOB decoding constraints.
 
 A chunk is a maximal run of tags of one type: it starts at `B-X`, at `I-X`
 after `O`, or at any tag whose type differs from the previous tag's; it ends
