@@ -66,6 +66,35 @@ def test_fast_path_matches_keras_masked_loop(monkeypatch, cell, bidirectional, g
     np.testing.assert_allclose(fast, reference, atol=1e-5)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+def test_fast_path_matches_keras_with_an_initial_state(monkeypatch, cell, go_backwards, return_sequences,
+                                                       zero_output_for_mask):
+    # Keras holds zeros, never the initial state, as the output of a row before its first real step: rows with
+    # no real step, and the padded steps a backward layer meets first. The fast path used to write the state
+    # there (issue 16, point 9). The layer is called directly: that is how a user passes a mask with a state.
+    keras.utils.set_random_seed(3)
+    layer = {"lstm": zoo_layers.LSTM, "gru": zoo_layers.GRU}[cell](
+        6, return_sequences=return_sequences, go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask)
+    lengths = [7, 3, 0, 5, 0]
+    x = padded_batch(lengths)
+    mask = np.arange(7)[None, :] < np.array(lengths)[:, None]
+    rng = np.random.default_rng(4)
+    states = [rng.normal(size=(len(x), 6)).astype("float32") for _ in range(2 if cell == "lstm" else 1)]
+    use_fast_path(monkeypatch, False)
+    reference = keras.ops.convert_to_numpy(layer(x, mask=mask, initial_state=states))
+    use_fast_path(monkeypatch, True)
+    calls = []
+    original = zoo_layers.RightPaddedFastPath._unmasked_loop
+    monkeypatch.setattr(zoo_layers.RightPaddedFastPath, "_unmasked_loop",
+                        lambda self, *args: calls.append(1) or original(self, *args))
+    fast = keras.ops.convert_to_numpy(layer(x, mask=mask, initial_state=states))
+    assert calls, "the fast path did not run"
+    np.testing.assert_allclose(fast, reference, atol=1e-5)
+
+
 def test_a_mask_with_a_hole_takes_keras_loop(monkeypatch):
     keras.utils.set_random_seed(2)
     model = build("lstm", bidirectional=True, return_sequences=True)

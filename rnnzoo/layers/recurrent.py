@@ -82,20 +82,21 @@ class RightPaddedFastPath:
         finally:
             self.go_backwards, self.return_sequences = saved
         # Fill the padded steps as Keras' masked loop does: zeros with `zero_output_for_mask`, else the
-        # output held from the step before (the initial output until the first real step).
-        initial_output = ops.expand_dims(ops.cast(ops.convert_to_tensor(initial_state[0]), outputs.dtype), 1)
+        # output held from the step before. Before a row's first real step there is no output to hold, and
+        # Keras holds zeros there, whatever the initial state (rows with no real step; the padded steps a
+        # backward layer meets first).
+        zeros = ops.zeros_like(outputs)
         valid = ops.expand_dims(mask, -1)
         if backwards:  # Keras' backward loop meets the padding first and returns outputs in processing order
-            held = ops.zeros_like(outputs) if self.zero_output_for_mask else initial_output
-            outputs = ops.flip(ops.where(valid, reverse_within_length(outputs, lengths), held), axis=1)
+            outputs = ops.flip(ops.where(valid, reverse_within_length(outputs, lengths), zeros), axis=1)
         else:
             if self.zero_output_for_mask:
-                held = ops.zeros_like(outputs)
+                held = zeros
             else:
                 last_index = ops.broadcast_to(ops.reshape(ops.maximum(lengths - 1, 0), (-1, 1, 1)),
                                               (ops.shape(outputs)[0], 1, ops.shape(outputs)[2]))
                 last_real = ops.take_along_axis(outputs, last_index, axis=1)
-                held = ops.where(ops.reshape(lengths > 0, (-1, 1, 1)), last_real, initial_output)
+                held = ops.where(ops.reshape(lengths > 0, (-1, 1, 1)), last_real, zeros)
             outputs = ops.where(valid, outputs, held)
         last_output = outputs[:, -1]
         return last_output, outputs, list(states)
