@@ -50,7 +50,6 @@ def test_attention_weights_of_a_decoded_example(run):
 @pytest.mark.parametrize("inputs, options, error, message", [
     ([""], {}, DataError, "Input 0 is empty"),
     (["1+1", "   "], {}, DataError, "Input 1 is empty"),
-    (["123456789+1"], {}, DataError, r"Input 0 has 11 tokens; .* at most data.max_length=8"),
     (["1+1"], {"beam_width": 0}, RnnzooError, r"`beam_width` must be an integer >= 1. Received: beam_width=0"),
     (["1+1"], {"max_length": 0}, RnnzooError, r"`max_length` must be an integer >= 1. Received: max_length=0"),
     ([], {}, DataError, "No inputs"),
@@ -59,6 +58,17 @@ def test_attention_weights_of_a_decoded_example(run):
 def test_bad_decode_input_is_a_clear_error(run, inputs, options, error, message):
     with pytest.raises(error, match=message):
         run.decode(inputs, **options)
+
+
+def test_a_source_longer_than_the_training_cap_is_decoded_whole_with_a_warning(run, caplog):
+    # Issue 16, point 10: one long line used to stop the whole file with an error.
+    long_source = "123456789+1"  # 11 characters; the run was trained on sources of at most 8
+    with caplog.at_level("WARNING", logger="rnnzoo"):
+        results = run.decode(["1+1", long_source, "2+2"])
+    assert [r["source"] for r in results] == ["1+1", long_source, "2+2"]
+    assert all(isinstance(r["output"], str) for r in results)
+    assert [r.getMessage() for r in caplog.records] == [
+        "rnnzoo: input 1 has 11 tokens, more than the model was trained on (data.max_length=8); decoding all of it"]
 
 
 def test_unseen_characters_map_to_the_unknown_token(run):

@@ -15,6 +15,7 @@ metrics: exact-sequence accuracy for the synthetic tasks, corpus BLEU
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -29,6 +30,8 @@ from rnnzoo.errors import DataError
 from rnnzoo.inference.scores import corpus_bleu, exact_accuracy
 from rnnzoo.tasks.base import DecodingTask, Prepared, check_texts
 from rnnzoo.preprocessing.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
+
+logger = logging.getLogger("rnnzoo")
 
 EXTRA_DECODE_STEPS = 10  # decoding may run this many tokens past the longest training target
 
@@ -139,17 +142,24 @@ class Seq2SeqTask(DecodingTask):
         return self._decoders[id(core)]
 
     def _source_ids(self, texts: list[str], *, truncate: bool = False) -> list[list[int]]:
-        """Ids per text; unseen tokens become the unknown id. Empty or over-long sources are errors."""
+        """Ids per text; unseen tokens become the unknown id. An empty source is an error.
+
+        A source longer than the training cap (`data.max_length`) is read whole, with one warning
+        line: the recurrent encoder reads any length, and a user decoding a file of real sentences
+        expects every line decoded. `truncate=True` cuts it to the cap instead, silently (the test
+        metrics score what training saw).
+        """
         rows, limit = [], self.cfg.data.max_length
         for index, text in enumerate(texts):
             ids = self.source_vocabulary.encode(self.source_tokens(text))
             if not ids:
                 raise DataError(f"Input {index} is empty: a source needs at least one token. Received: {text!r}")
             if len(ids) > limit:
-                if not truncate:
-                    raise DataError(f"Input {index} has {len(ids)} tokens; this model was trained on sources of at "
-                                    f"most data.max_length={limit} tokens. Received: {text[:60]!r}...")
-                ids = ids[:limit]
+                if truncate:
+                    ids = ids[:limit]
+                else:
+                    logger.warning("rnnzoo: input %d has %d tokens, more than the model was trained on "
+                                   "(data.max_length=%d); decoding all of it", index, len(ids), limit)
             rows.append(ids)
         return rows
 
