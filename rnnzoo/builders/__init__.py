@@ -13,6 +13,7 @@ import keras
 from rnnzoo.builders.aligned import aligned_inference_models, build_aligned
 from rnnzoo.builders.common import InferenceModels, compile_model, warn_if_not_fused
 from rnnzoo.builders.many_to_one import build_many_to_one
+from rnnzoo.builders.memory import check_memory
 from rnnzoo.builders.one_to_many import build_one_to_many, one_to_many_inference_models
 from rnnzoo.builders.seq2seq import build_seq2seq, seq2seq_inference_models
 from rnnzoo.config import Config
@@ -36,6 +37,7 @@ INFERENCE_BUILDERS = {
 
 def build_model(cfg: Config, *, compile: bool = True) -> keras.Model:
     """The Functional model for a validated config (mixed precision if `train.mixed_precision`), compiled unless `compile=False`."""
+    check_memory(cfg)  # before Keras allocates anything: units=1e9 is one line, not an OOM deep inside
     warn_if_not_fused(cfg.model, cfg.name)
     with precision_scope(cfg.train.mixed_precision):  # layers take their dtype policy when created
         model = BUILDERS[cfg.io](cfg)

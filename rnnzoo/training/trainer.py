@@ -20,6 +20,7 @@ import keras
 
 from rnnzoo.training import distribute
 from rnnzoo.builders.common import compile_model, head_layer, set_named_weights
+from rnnzoo.builders.memory import check_memory
 from rnnzoo.builders.precision import precision_scope
 from rnnzoo.config.registry import load_config
 from rnnzoo.errors import ConfigError
@@ -115,6 +116,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         overrides["batch_size"] = batch_size
     cfg = load_config(name_or_path, overrides)
     check_options(cfg)
+    check_memory(cfg, training=True)  # before any data loads: seq_length=1e9 is one line, not an OOM
     recipe = task_class(cfg)
     if cfg.model.embedding_init != "random" and not recipe.supports_embedding_init:
         raise ConfigError(f"{cfg.name}: embedding_init={cfg.model.embedding_init!r} needs word ids from the data, which "
