@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-torch clean
+.PHONY: demo test test-torch docs clean
 
 $(BIN)/rnnzoo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +40,17 @@ $(TORCH_VENV)/.installed: pyproject.toml
 test-torch: $(TORCH_VENV)/.installed
 	KERAS_BACKEND=torch $(TORCH_VENV)/bin/python -m pytest -q $(BACKEND_TESTS)
 
+# The docs site, with broken links and references as errors; README.md is its home page.
+DOCS_VENV ?= .venv-docs
+$(DOCS_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DOCS_VENV)/bin/python -m pip install -q -r docs/requirements.txt
+	touch $@
+
+docs: $(DOCS_VENV)/.installed
+	sed 's#](docs/#](#g' README.md > docs/index.md
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict --quiet
+
 clean:
-	rm -rf $(VENV) $(TORCH_VENV) build dist *.egg-info
+	rm -rf $(VENV) $(TORCH_VENV) $(DOCS_VENV) build dist site docs/index.md *.egg-info

@@ -80,7 +80,7 @@ class Run:
         return self.task.decode(self.model, inputs, beam_width=beam_width, **options)
 
     def generate(self, prompt: str = "", length: int = 200, temperature: float = 1.0, top_k: int = 0,
-                 seed: int | None = None, *, num_samples: int | None = None):
+                 seed: int | None = None, *, num_samples: int | None = None) -> str | list[str]:
         """Text a language model writes after `prompt`, one token per recurrent step (O(length)).
 
         Args:
