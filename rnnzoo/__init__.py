@@ -69,3 +69,8 @@ def load_run(run_dir: str | Path):
     from rnnzoo.runs.run import load_run as _load_run
 
     return _load_run(run_dir)
+
+
+from rnnzoo import _registration  # noqa: E402 - after the public names: it may import rnnzoo.layers
+
+_registration.install()  # a `.keras` export loads after `import rnnzoo, keras`, with no Keras loaded here
