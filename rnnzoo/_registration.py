@@ -11,11 +11,12 @@ its own (no entry points; only its own packages are imported by module name).
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 
 def register_layers() -> None:
-    import rnnzoo.layers  # noqa: F401 - the import registers every custom Keras object
+    importlib.import_module("rnnzoo.layers")  # the import registers every custom Keras object
 
 
 class _RegisterAfterKeras:
