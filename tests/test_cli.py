@@ -153,3 +153,16 @@ def test_unknown_flag_prints_the_commands_usage_and_the_set_hint(capsys, argv, h
     assert err.startswith(f"usage: rnnzoo {command} ") and hint in err
     if command == "predict":
         assert "--set" not in err  # predict takes no --set
+
+
+# -- issue 17, point 5: a folder that is not a run folder says so --------------------------------------
+
+def test_predict_on_a_folder_that_is_not_a_run_folder(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# docs\n")
+    assert main(["predict", str(docs), "hi"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"{docs} is not a run folder (it has none of config.json, " in err and "incomplete" not in err
+    assert err.endswith(f"Received: run_dir={str(docs)!r}")
