@@ -166,3 +166,13 @@ def test_predict_on_a_folder_that_is_not_a_run_folder(tmp_path, capsys):
     assert len(err.splitlines()) == 1
     assert f"{docs} is not a run folder (it has none of config.json, " in err and "incomplete" not in err
     assert err.endswith(f"Received: run_dir={str(docs)!r}")
+
+
+# -- issue 17, point 9: info shows the recipe ---------------------------------------------------------
+
+def test_info_shows_the_recipe_with_the_set_names(capsys):
+    assert main(["info", "sentiment_bilstm", "--set", "epochs=7", "--set", "learning_rate=0.01"]) == 0
+    out = capsys.readouterr().out
+    assert "recipe:      data.dataset=imdb  data.max_length=600\n" in out
+    assert "train.epochs=7  train.batch_size=64\n" in out
+    assert "train.optimizer=adam  train.learning_rate=0.01  train.lr_schedule=cosine\n" in out

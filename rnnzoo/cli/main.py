@@ -46,10 +46,21 @@ def cmd_info(args) -> int:
     print("description: " + textwrap.fill(cfg.description, 88, subsequent_indent=" " * 13))
     print(f"io:          {cfg.io}")
     print(f"task:        {_task(cfg)}")
+    print("recipe:      " + "\n             ".join(recipe_lines(cfg)))
     print(f"parameters:  {model.count_params():,}")
     print()
     print(layer_table(model))
     return 0
+
+
+RECIPE = (("data", ("dataset", "max_length")), ("train", ("epochs", "batch_size")),
+          ("train", ("optimizer", "learning_rate", "lr_schedule")))
+
+
+def recipe_lines(cfg) -> list[str]:
+    """How the model trains, as the `--set` names of the fields: data set, length cap, epochs, batch size, optimizer."""
+    return ["  ".join(f"{section}.{name}={getattr(getattr(cfg, section), name)}" for name in names)
+            for section, names in RECIPE]
 
 
 def layer_table(model) -> str:
