@@ -216,6 +216,7 @@ class RunFolder:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         metrics = [k for k in ("loss", "accuracy", "mae") if any(k in row for row in rows)]
         figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
@@ -225,6 +226,7 @@ class RunFolder:
                 if any(key in row for row in rows):
                     axis.plot(epochs, [row.get(key, float("nan")) for row in rows], style, label=key)
             axis.set_xlabel("epoch")
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # no tick at epoch 1.5
             axis.set_title(metric)
             axis.grid(alpha=0.3)
             axis.legend()
