@@ -11,7 +11,7 @@ exports a SavedModel that serves raw strings. For the full data set pass
 import argparse
 
 import rnnzoo
-from rnnzoo.config.overrides import parse_set_values
+from rnnzoo.config import parse_set_values
 
 """## Look at the zoo"""
 parser = argparse.ArgumentParser()

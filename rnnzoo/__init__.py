@@ -58,7 +58,14 @@ def get_config(name_or_path: str | Path, **overrides: Any) -> dict[str, Any]:
 
 
 def train(name_or_path: str | Path, **kwargs: Any):
-    """Trains a named model on its data into a run folder; see `rnnzoo.training.train`."""
+    """Trains a named model on its data into a run folder; see `rnnzoo.training.train` for every argument.
+
+        run = rnnzoo.train("sentiment_bilstm", data_dir="sample", epochs=2)   # the CLI's --data sample
+        run = rnnzoo.train("sentiment_bilstm", data_dir="path/to/aclImdb_v1.tar.gz", out_dir="runs/imdb")
+
+    `data_dir="sample"` reads the small real sample shipped with rnnzoo (where the CLI takes `--data sample`);
+    a path that does not exist is a `DataError` at once.
+    """
     from rnnzoo.training import train as _train
 
     return _train(name_or_path, **kwargs)
@@ -69,3 +76,8 @@ def load_run(run_dir: str | Path):
     from rnnzoo.runs.run import load_run as _load_run
 
     return _load_run(run_dir)
+
+
+from rnnzoo import _registration  # noqa: E402 - after the public names: it may import rnnzoo.layers
+
+_registration.install()  # a `.keras` export loads after `import rnnzoo, keras`, with no Keras loaded here

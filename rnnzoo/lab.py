@@ -125,7 +125,8 @@ def _train_cell(cell: str, length: int, overrides: dict, probe, log: Callable[[s
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     test_mse = float(model.evaluate(*splits["test"], batch_size=256, verbose=0)[0])
     after = {"gradient_norms": hidden_state_gradient_norms(model, *probe), "sigma_max": recurrent_sigma_max(model)}
-    log(f"lab: adding_{cell} length {length}: test MSE {test_mse:.4f} after {cfg.train.epochs} epochs "
+    log(f"lab: adding_{cell} length {length}: test MSE {test_mse:.4f} after {cfg.train.epochs} "
+        f"epoch{'' if cfg.train.epochs == 1 else 's'} "
         f"({seconds:.0f} s, {cpu_seconds:.0f} CPU s)")
     return {"cell": cell, "length": length, "test_mse": test_mse, "solved": test_mse < SOLVED_MSE,
             "epochs": cfg.train.epochs, "train_examples": len(splits["train"][0]),
@@ -221,6 +222,9 @@ def plot_training_curves(runs: list[dict], path: Path) -> None:
     def draw(axis, run):
         epochs = range(1, len(run["val_mse"]) + 1)
         axis.plot(epochs, run["val_mse"], "-o", ms=3, color=COLOURS[run["cell"]], label=f"adding_{run['cell']}")
+        from matplotlib.ticker import MaxNLocator
+
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
         if run["cell"] == runs[0]["cell"]:  # the reference lines once per panel
             axis.axhline(BASELINE_MSE, color="grey", ls="--", label="answer 1.0 (0.167)")
             axis.axhline(SOLVED_MSE, color="black", ls=":", label="solved (0.01)")

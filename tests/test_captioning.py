@@ -158,9 +158,10 @@ def test_malformed_token_line_names_its_line_number(tmp_path):
         load_flickr("train", data_dir=tmp_path)
 
 
-def test_missing_flickr_folder_says_what_was_tried(tmp_path):
+def test_flickr_folder_without_captions_says_what_was_tried(tmp_path):
+    (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="No captions file found; tried: .*captions.txt"):
-        load_flickr("train", data_dir=tmp_path / "nowhere")
+        load_flickr("train", data_dir=tmp_path / "empty")
 
 
 # -- the model: conditioning and decoding --------------------------------------------------------------

@@ -31,10 +31,33 @@ def read_inputs(texts: list[str], file: str | None) -> list[str]:
         raise DataError(f"Input file not found: {file}") from None
     except IsADirectoryError:
         raise DataError(f"Input file is a folder: {file}") from None
-    lines = raw.decode("utf-8", errors="replace").splitlines()
+    lines = split_lines(raw)
     if not lines:
         raise DataError(f"Input file is empty: {file}")
     return lines
+
+
+def split_lines(raw: bytes) -> list[str]:
+    """Lines split at "\n" and "\r\n" only, so output lines match input lines for any bytes.
+
+    `str.splitlines` also splits at form feed, \x1c-\x1e, \x85, U+2028 and U+2029: text inside a line here.
+    The newline that ends the last line starts no new line.
+    """
+    lines = raw.decode("utf-8", errors="replace").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def results_with_blanks(texts: list[str], run_inputs) -> list:
+    """`run_inputs(non_blank_texts)` in place, None for each blank input: every task passes blank lines the same way."""
+    kept = [text for text in texts if text.strip()]
+    results = iter(run_inputs(kept) if kept else [])
+    return [next(results) if text.strip() else None for text in texts]
+
+
+def _json_value(value):
+    return value.tolist() if hasattr(value, "tolist") else str(value)  # numpy values; anything else as text
 
 
 def cmd_train(args) -> int:
@@ -73,18 +96,28 @@ def cmd_predict(args) -> int:
     from rnnzoo.runs import load_run
 
     run = load_run(args.run_dir)
-    for prediction in run.predict(read_inputs(args.texts, args.file)):
-        print(run.task.format_prediction(prediction))
+    texts = read_inputs(args.texts, args.file)
+    predictions = results_with_blanks(texts, run.predict)
+    # A blank input has the same keys, as nulls; ASCII JSON, so no reader splits a line at U+2028 or \x85.
+    blank = dict.fromkeys(next((p for p in predictions if p is not None), {}))
+    blank.pop("text", None)
+    for text, prediction in zip(texts, predictions):
+        if args.output == "jsonl":  # joins to the input safely, whatever the text holds
+            fields = blank if prediction is None else {k: v for k, v in prediction.items() if k != "text"}
+            print(json.dumps({"input": text, **fields}, default=_json_value))
+        else:
+            print("" if prediction is None else run.task.format_prediction(prediction))
     return 0
 
 
 def cmd_decode(args) -> int:
     from rnnzoo.runs import load_run
 
+    run = load_run(args.run_dir)
     options = {} if args.max_length is None else {"max_length": args.max_length}
-    for result in load_run(args.run_dir).decode(read_inputs(args.texts, args.file), beam_width=args.beam_width,
-                                                **options):
-        print(result["output"])
+    texts = read_inputs(args.texts, args.file)
+    for result in results_with_blanks(texts, lambda kept: run.decode(kept, beam_width=args.beam_width, **options)):
+        print("" if result is None else result["output"])
     return 0
 
 
@@ -131,6 +164,9 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", choices=["sample"], help="'sample': the small real sample shipped with rnnzoo")
 
 
+INPUT_FILE_HELP = "a UTF-8 file with one input per line, split at \\n or \\r\\n only ('-' for standard input)"
+
+
 def add_parsers(commands) -> None:
     p = commands.add_parser("train", help="train a named model on its data into a run folder")
     p.add_argument("name", help="a model name or a .toml config file")
@@ -156,17 +192,24 @@ def add_parsers(commands) -> None:
     _add_data_arguments(p)
     p.set_defaults(run=cmd_evaluate)
 
-    p = commands.add_parser("predict", help="predict raw inputs with a run folder, one line per input")
+    p = commands.add_parser(
+        "predict", help="predict raw inputs with a run folder, one line per input",
+        description="Predicts raw inputs with a run folder: one output line per input line, in order; a blank "
+                    "input gives a blank line. A text classifier prints LABEL<TAB>P, where P is the probability "
+                    "of the printed label (so never below 1/number of labels).")
     p.add_argument("run_dir")
     p.add_argument("texts", nargs="*", help="inputs (or --file)")
-    p.add_argument("--file", help="a UTF-8 file with one input per line ('-' for standard input)")
+    p.add_argument("--file", help=INPUT_FILE_HELP)
+    p.add_argument("--output", choices=("text", "jsonl"), default="text",
+                   help="text (default) or jsonl: one JSON object per input with the input itself, the label and "
+                        "P(label) (text classifiers: input, label, probability, probabilities)")
     p.set_defaults(run=cmd_predict)
 
     p = commands.add_parser("decode", help="seq2seq: decode raw inputs (captioning: image files) with a run folder, "
                                            "one output line per input")
     p.add_argument("run_dir")
     p.add_argument("texts", nargs="*", help="inputs (or --file)")
-    p.add_argument("--file", help="a UTF-8 file with one input per line ('-' for standard input)")
+    p.add_argument("--file", help=INPUT_FILE_HELP)
     p.add_argument("--beam-width", type=int, default=1, help="1 is greedy search (default)")
     p.add_argument("--max-length", type=int, help="most output tokens (default: longest training target + 10)")
     p.set_defaults(run=cmd_decode)

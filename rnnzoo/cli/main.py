@@ -2,6 +2,7 @@
 
 Exit status: 0 on success, 2 on bad usage or bad input (a one-line message on
 stderr), 1 on an unexpected failure (one line; `--debug` shows the traceback).
+`--debug` and `--verbose` (TensorFlow's C++ log lines) go before or after the command.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import os
 import sys
 import textwrap
 
+from rnnzoo._version import __version__
+from rnnzoo.cli.hints import unrecognized_message
+from rnnzoo.cli.quiet import quiet_tensorflow
 from rnnzoo.config.overrides import parse_set_values
 from rnnzoo.errors import RnnzooError
-
-# TensorFlow's C++ start-up chatter is noise on a command line.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _task(cfg) -> str:
@@ -45,10 +46,21 @@ def cmd_info(args) -> int:
     print("description: " + textwrap.fill(cfg.description, 88, subsequent_indent=" " * 13))
     print(f"io:          {cfg.io}")
     print(f"task:        {_task(cfg)}")
+    print("recipe:      " + "\n             ".join(recipe_lines(cfg)))
     print(f"parameters:  {model.count_params():,}")
     print()
     print(layer_table(model))
     return 0
+
+
+RECIPE = (("data", ("dataset", "max_length")), ("train", ("epochs", "batch_size")),
+          ("train", ("optimizer", "learning_rate", "lr_schedule")))
+
+
+def recipe_lines(cfg) -> list[str]:
+    """How the model trains, as the `--set` names of the fields: data set, length cap, epochs, batch size, optimizer."""
+    return ["  ".join(f"{section}.{name}={getattr(getattr(cfg, section), name)}" for name in names)
+            for section, names in RECIPE]
 
 
 def layer_table(model) -> str:
@@ -65,9 +77,16 @@ def layer_table(model) -> str:
     )
 
 
+def add_global_options(parser: argparse.ArgumentParser, *, default) -> None:
+    parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks of failures")
+    parser.add_argument("--verbose", action="store_true", default=default,
+                        help="show TensorFlow's C++ log lines (hidden by default)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rnnzoo", description="A Keras 3 model zoo of recurrent networks.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of failures")
+    parser.add_argument("--version", action="version", version=f"rnnzoo {__version__}")
+    add_global_options(parser, default=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = commands.add_parser("list", help="list named models")
@@ -82,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     from rnnzoo.cli import commands as run_commands  # train, evaluate, predict, export
 
     run_commands.add_parsers(commands)
+    for command in commands.choices.values():
+        # After the command too; SUPPRESS keeps a value given before the command when it is not repeated after.
+        add_global_options(command, default=argparse.SUPPRESS)
+        command.set_defaults(command_parser=command)  # its usage for an error after parsing
     return parser
 
 
@@ -90,8 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and hasattr(args, "texts") and not any(e.startswith("--") for e in extra):
         args.texts += extra  # texts after options: `rnnzoo decode RUN --beam-width 5 "Ein Mann ..."`
-    elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    elif extra:  # the command's usage, and `--set` for a flag that names a config field (`--lr 0.01`)
+        args.command_parser.error(unrecognized_message(extra, takes_set="set" in args))
+    if not args.verbose:
+        quiet_tensorflow()
     try:
         return args.run(args)
     except RnnzooError as err:

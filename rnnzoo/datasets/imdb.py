@@ -3,8 +3,8 @@
 Sources, in order: an explicit `data_dir` (the extracted `aclImdb/` folder,
 its parent, or the `aclImdb_v1.tar.gz` archive), `$RNNZOO_DATA_DIR`, then
 tensorflow-datasets' `imdb_reviews` (prepared data first, a download only
-when allowed). `data_dir="sample"` reads the 5,000-review sample shipped in
-the package, in the publisher's layout. Labels: 0 negative, 1 positive. The
+when allowed, never when `data_dir` was given). `data_dir="sample"` reads
+the 5,000-review sample shipped in the package, in the publisher's layout. Labels: 0 negative, 1 positive. The
 validation split is carved from train (never from test) by a seeded shuffle.
 """
 
@@ -20,6 +20,8 @@ from rnnzoo.errors import DataError
 
 NAMES = ("aclImdb", "aclImdb_v1.tar.gz", "aclImdb.tar.gz")
 LABELS = ("negative", "positive")
+HINT = (f"Pass --data-dir with the aclImdb folder or aclImdb_v1.tar.gz, set ${sources.DATA_DIR_ENV}, "
+        "or use --data sample.")
 VALIDATION_SIDE = "tail"  # validation is the end of the seeded permutation (the named models' numbers depend on it)
 
 
@@ -73,12 +75,14 @@ def _locate_and_read(source_split: str, data_dir, download: bool | None) -> tupl
         else:
             tried.append(f"{path} (missing)")
     note_unset_data_dir(tried, data_dir)
+    if data_dir is not None:  # the user named the data: a 3-minute download attempt would only hide the mistake
+        tried.append("tensorflow_datasets (not tried: data_dir was given)")
+        raise not_found("IMDB", tried, HINT)
     found = sources.from_tfds(lambda download: read_tfds(source_split, download), "imdb_reviews", download, tried)
     if found is not None:
         (texts, labels), origin = found
         return texts, labels, origin
-    raise not_found("IMDB", tried, "Pass --data-dir with the aclImdb folder or "
-                    f"aclImdb_v1.tar.gz, set ${sources.DATA_DIR_ENV}, or use --data sample.")
+    raise not_found("IMDB", tried, HINT)
 
 
 def load_imdb(split: str, *, data_dir=None, validation_fraction: float = 0.1, seed: int = 1337,

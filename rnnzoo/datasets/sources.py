@@ -64,11 +64,25 @@ def sample_path(filename: str) -> Path:
     return path
 
 
+def explicit_path(data_dir: str | os.PathLike | None) -> Path | None:
+    """The path the user gave, which must exist: a typo is an error at once, never a fallback to a download.
+
+    `"sample"` passes unchecked: a loader without a packaged sample reports it among the paths it tried.
+    """
+    if data_dir is None:
+        return None
+    path = Path(data_dir).expanduser()
+    if not path.exists() and str(data_dir) != SAMPLE:
+        raise DataError(f"The data path does not exist: {path} (nothing is downloaded in its place). "
+                        f"Received: data_dir={str(data_dir)!r}")
+    return path
+
+
 def candidates(data_dir: str | os.PathLike | None, names: tuple[str, ...]) -> list[tuple[str, Path]]:
-    """(origin, path) pairs to try, explicit path first, then under $RNNZOO_DATA_DIR."""
+    """(origin, path) pairs to try, explicit path first (`explicit_path`: it must exist), then under $RNNZOO_DATA_DIR."""
     found = []
-    if data_dir is not None:
-        root = Path(data_dir).expanduser()
+    root = explicit_path(data_dir)
+    if root is not None:
         found.append(("data_dir", root))
         found += [("data_dir", root / name) for name in names]
     env = os.environ.get(DATA_DIR_ENV)

@@ -8,6 +8,9 @@ exactly the same ids. TensorFlow-only: it uses `tf.strings` and ragged tensors.
 
 from __future__ import annotations
 
+import json
+import os
+
 import keras
 import tensorflow as tf
 
@@ -31,9 +34,15 @@ class TextToIds(keras.layers.Layer):
     one step, so an empty text is one padded, fully masked step.
     """
 
+    VOCABULARY_ASSET = "vocabulary.json"
+
     def __init__(self, vocabulary=None, max_tokens: int = 20000, max_length: int = 200, truncate: str = "end",
                  **kwargs):
         super().__init__(**kwargs)
+        if vocabulary is not None and not (isinstance(vocabulary, (list, tuple))
+                                           and all(isinstance(token, str) for token in vocabulary)):
+            # Keras would read a string as the path of a vocabulary file: a saved file must not open other files.
+            raise ValueError(f"`vocabulary` must be a list of strings. Received: vocabulary={str(vocabulary)[:80]!r}")
         self.max_tokens, self.max_length, self.truncate = max_tokens, max_length, truncate
         self.vectorizer = keras.layers.TextVectorization(
             max_tokens=max_tokens, standardize=standardize_text, output_mode="int", ragged=True,
@@ -67,8 +76,31 @@ class TextToIds(keras.layers.Layer):
         return (input_shape[0], None)
 
     def get_config(self):
-        return {**super().get_config(), "vocabulary": self.get_vocabulary(), "max_tokens": self.max_tokens,
-                "max_length": self.max_length, "truncate": self.truncate}
+        # The vocabulary is an asset of the file (save_assets), not config: an error that prints the config stays short.
+        return {**super().get_config(), "max_tokens": self.max_tokens, "max_length": self.max_length,
+                "truncate": self.truncate}
+
+    @classmethod
+    def from_config(cls, config):
+        # A placeholder until load_assets (one token, " ", that whitespace splitting never yields: a lookup table
+        # cannot be empty); files exported before the asset hold the vocabulary in the config.
+        return cls(**{"vocabulary": ["", "[UNK]", " "], **config})
+
+    def save_assets(self, dir_path):
+        # JSON, not Keras' own vocabulary.txt: that one is split with str.splitlines, which breaks tokens holding \x85.
+        with open(os.path.join(dir_path, self.VOCABULARY_ASSET), "w", encoding="utf-8") as file:
+            json.dump(self.get_vocabulary(), file, ensure_ascii=False)
+
+    def load_assets(self, dir_path):
+        path = os.path.join(dir_path, self.VOCABULARY_ASSET)
+        if not os.path.exists(path):  # exported before the asset: the config held the vocabulary
+            return
+        with open(path, encoding="utf-8") as file:
+            vocabulary = json.load(file)
+        if not (isinstance(vocabulary, list) and all(isinstance(token, str) for token in vocabulary)):
+            raise ValueError(f"{self.VOCABULARY_ASSET} must hold a list of strings. "
+                             f"Received: {type(vocabulary).__name__}")
+        self.vectorizer.set_vocabulary(vocabulary)
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")

@@ -44,6 +44,7 @@ _WEIGHTS_GLOBS = ("epoch-*" + WEIGHTS_SUFFIX, "best-*" + WEIGHTS_SUFFIX)
 # What Keras' BackupAndRestore wrote into checkpoints/ (rnnzoo before ResumeCheckpoint): still resumable.
 KERAS_BACKUP_METADATA = "training_metadata.json"
 KERAS_BACKUP_WEIGHTS = "latest" + WEIGHTS_SUFFIX
+_RUN_FILES = (CONFIG_FILE, TASK_STATE_FILE, MODEL_FILE, METRICS_FILE, CHECKPOINTS_DIR)  # any of them: a run folder
 # Default export targets, by format.
 EXPORT_PATHS = {"savedmodel": "savedmodel", "keras": "model_raw_input.keras"}
 # metrics.json: where the data was read from (`train(data_dir=...)`); None is the standard route.
@@ -87,6 +88,9 @@ class RunFolder:
     def require(self, name: str) -> Path:
         """The path of a file the run must have; a missing one is a RunFolderError that says how to resume."""
         path = self.path / name
+        if not any((self.path / run_file).exists() for run_file in _RUN_FILES):  # never "incomplete": nothing ran here
+            raise RunFolderError(f"{self.path} is not a run folder (it has none of {', '.join(_RUN_FILES)}); pass a "
+                                 f"folder that `rnnzoo train NAME --out DIR` wrote. Received: run_dir={str(self.path)!r}")
         if not path.exists():
             raise RunFolderError(
                 f"{self.path}: missing {name}; the run is incomplete (train again with --out {self.path} to resume)")
@@ -212,6 +216,7 @@ class RunFolder:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         metrics = [k for k in ("loss", "accuracy", "mae") if any(k in row for row in rows)]
         figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
@@ -221,6 +226,7 @@ class RunFolder:
                 if any(key in row for row in rows):
                     axis.plot(epochs, [row.get(key, float("nan")) for row in rows], style, label=key)
             axis.set_xlabel("epoch")
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # no tick at epoch 1.5
             axis.set_title(metric)
             axis.grid(alpha=0.3)
             axis.legend()

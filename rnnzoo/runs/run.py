@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from rnnzoo import export
 from rnnzoo.config import Config
 from rnnzoo.errors import ConfigError, RnnzooError, RunFolderError
 from rnnzoo.runs.folder import TASK_STATE_FILE, RunFolder
-from rnnzoo.tasks.base import DECODE, EXPORT, GENERATE
+from rnnzoo.tasks.base import DECODE, EXPORT, GENERATE, Prepared
 
 
 class Run:
@@ -104,12 +105,22 @@ class Run:
                                    seed=seed, num_samples=1 if num_samples is None else num_samples)
         return texts[0] if num_samples is None else texts
 
-    def evaluate(self, *, data_dir=None, download: bool | None = None) -> dict[str, float]:
-        """Loss and metrics on the test split; `data_dir` defaults to where the run was trained from."""
+    def evaluate(self, *, data_dir=None, download: bool | None = None) -> dict[str, Any]:
+        """Loss and metrics on the test split, and the task's summary figures (BLEU, exact match) as in metrics.json.
+
+        `data_dir` defaults to where the run was trained from.
+        """
         if data_dir is None:
             data_dir = self.folder.data_dir()
         test = self.task.test_split(data_dir=data_dir, download=download)
-        return {k: float(v) for k, v in self.model.evaluate(test, return_dict=True, verbose=0).items()}
+        with warnings.catch_warnings():  # Keras warns at the end of every tf.data split of unknown length
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            results: dict[str, Any] = {k: float(v) for k, v in
+                                       self.model.evaluate(test, return_dict=True, verbose=0).items()}
+        evaluation = self.task.test_evaluation(data_dir=data_dir, download=download)
+        if evaluation:  # what metrics.json holds beyond the loss: BLEU, exact match of decoded outputs
+            results.update(self.task.summary_metrics(self.model, Prepared.for_evaluation(evaluation)))
+        return results
 
     def export(self, path=None, *, format: str = "savedmodel") -> Path:
         """Writes a model that takes raw inputs: a SavedModel folder or a `.keras` file, atomically."""

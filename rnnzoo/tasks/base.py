@@ -41,6 +41,11 @@ class Prepared:
     # built; called only when a run starts fresh (a resumed run loads its checkpoint's weights instead).
     initial_weights: Callable[[], dict[str, list]] | None = None
 
+    @classmethod
+    def for_evaluation(cls, evaluation: dict[str, Any]) -> "Prepared":
+        """Only the raw evaluation data (`Task.test_evaluation`), for `summary_metrics` after training."""
+        return cls(train=None, validation=None, test=None, num_train=0, overrides={}, info={}, evaluation=evaluation)
+
 
 PREDICT, DECODE, GENERATE, EXPORT = "predict", "decode", "generate", "export"
 
@@ -110,6 +115,13 @@ class Task(abc.ABC):
 
     def summary_metrics(self, model, prepared: Prepared) -> dict[str, Any]:
         """Task-specific figures for metrics.json, computed once after training (e.g. BLEU of decoded outputs)."""
+        return {}
+
+    def test_evaluation(self, *, data_dir=None, download: bool | None = None) -> dict[str, Any]:
+        """The raw test data of `Prepared.evaluation` that `summary_metrics` scores, read again for `rnnzoo evaluate`.
+
+        {} where evaluate reports the test loss and metrics only.
+        """
         return {}
 
     @abc.abstractmethod

@@ -115,6 +115,10 @@ class CaptioningTask(DecodingTask):
             evaluation={"test_images": test_images, "test_captions": test_captions},
         )
 
+    def test_evaluation(self, *, data_dir=None, download: bool | None = None) -> dict[str, Any]:
+        images, captions, _ = self.examples("test", data_dir)
+        return {"test_images": images, "test_captions": captions}
+
     def test_split(self, *, data_dir=None, download: bool | None = None):
         images, captions, _ = self.examples("test", data_dir)
         return self._batches(images, self._pairs(captions)[0], shuffle=False)

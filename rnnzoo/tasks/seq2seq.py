@@ -114,6 +114,9 @@ class Seq2SeqTask(DecodingTask):
             evaluation={"test_examples": (test_sources, test_targets)},
         )
 
+    def test_evaluation(self, *, data_dir=None, download: bool | None = None) -> dict[str, Any]:
+        return {"test_examples": self._examples("test", data_dir, download)[:2]}
+
     def test_split(self, *, data_dir=None, download: bool | None = None):
         pairs, _ = self._encoded_pairs(*self._examples("test", data_dir, download)[:2])
         return self._batches(pairs, shuffle=False)

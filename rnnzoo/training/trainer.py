@@ -223,6 +223,8 @@ def _fit_and_save(task, prepared, cfg, folder: RunFolder, chief_folder: RunFolde
         "versions": versions(),
     }
     folder.write_metrics(metrics)
-    print(f"rnnzoo: run folder {folder.path}: " + ", ".join(f"test_{k}={v:.4f}" for k, v in test.items()),
-          file=sys.stderr)
+    # Test figures, else (a language model has no test split) the validation figures of the summary.
+    figures = [f"test_{k}={v:.4f}" for k, v in test.items()] or [
+        f"{k}={v:.4f}" for k, v in metrics.items() if k.startswith("val_") and isinstance(v, float)]
+    print(f"rnnzoo: run folder {folder.path}" + (": " + ", ".join(figures) if figures else ""), file=sys.stderr)
     return Run(folder.path)
