@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import platform
+import re
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from rnnzoo import files
 from rnnzoo._version import __version__
 from rnnzoo.config import Config, from_dict
+from rnnzoo.config.schema import shown
 from rnnzoo.errors import ConfigError, RunFolderError
 
 if TYPE_CHECKING:
@@ -50,6 +52,76 @@ EXPORT_PATHS = {"savedmodel": "savedmodel", "keras": "model_raw_input.keras"}
 DATA_DIR_KEY = "data_dir"
 # Runs written before DATA_DIR_KEY existed: their `data_source` names a location unless it is one of these.
 _LEGACY_DOWNLOAD_SOURCES = ("tensorflow_datasets", "tensorflow_datasets (downloaded)")
+
+
+# A weights file named by checkpoints/state.json: one of the folder's own names, never a path.
+_WEIGHTS_NAME = re.compile(r"(epoch|best)-\d{4,}" + re.escape(WEIGHTS_SUFFIX) + "|" + re.escape(KERAS_BACKUP_WEIGHTS))
+
+
+def _parse_json(path: Path, kind: type, *, advice: str = "") -> Any:
+    """The JSON document of a run-folder file, of top-level type `kind`; anything else is one RunFolderError line."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RunFolderError(f"{path}: not readable JSON ({err}){advice}") from None
+    except RecursionError:  # a few hundred thousand nested brackets
+        raise RunFolderError(f"{path}: not readable JSON (nested too deeply){advice}") from None
+    if not isinstance(data, kind):
+        expected = {dict: "object", list: "list"}[kind]
+        raise RunFolderError(f"{path}: must hold a JSON {expected}{advice}. Received: {shown(data)}")
+    return data
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _history_row(row: dict[str, Any], line: int) -> dict[str, Any]:
+    """One history.csv row: a whole epoch number and a float per other column."""
+    result: dict[str, Any] = {}
+    for key, value in row.items():
+        if key is None or value is None:  # more cells than columns, or fewer
+            raise ValueError(f"line {line} does not have one cell per column")
+        if value == "":
+            continue
+        try:
+            result[key] = int(value) if key == "epoch" else float(value)
+        except ValueError:
+            raise ValueError(f"line {line}: `{shown(key)}` must be a number. Received: {shown(value)}") from None
+    if not _is_count(result.get("epoch")) or result["epoch"] < 1:
+        raise ValueError(f"line {line}: `epoch` must be an integer >= 1. Received: {shown(row.get('epoch'))}")
+    return result
+
+
+def _checked_checkpoint(state: dict[str, Any]) -> dict[str, Any]:
+    """checkpoints/state.json as ResumeCheckpoint wrote it; ValueError names the first field that is not."""
+    if not _is_count(state.get("epoch")):
+        raise ValueError(f"`epoch` must be an integer >= 0. Received: epoch={shown(state.get('epoch'))}")
+    for key in ("weights", "best_weights"):
+        name = state.get(key)
+        if (key == "weights" or name is not None) and not (isinstance(name, str) and _WEIGHTS_NAME.fullmatch(name)):
+            raise ValueError(f"`{key}` must name a weights file of checkpoints/ (epoch-NNNN{WEIGHTS_SUFFIX}). "
+                             f"Received: {key}={shown(name)}")
+    generators = state.get("seed_generator_states", [])
+    if not (isinstance(generators, list) and all(
+            isinstance(g, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in g) for g in generators)):
+        raise ValueError(f"`seed_generator_states` must be lists of integers. Received: {shown(generators)}")
+    if not isinstance(state.get("stopped", False), bool):
+        raise ValueError(f"`stopped` must be true or false. Received: stopped={shown(state['stopped'])}")
+    stopping = state.get("early_stopping")
+    if stopping is not None:
+        numbers = {"best": (int, float, type(None)), "best_epoch": int, "wait": int, "stopped_epoch": int,
+                   "best_within_epoch": bool}
+        if not isinstance(stopping, dict) or set(stopping) - set(numbers) or any(
+                not isinstance(value, numbers[key]) or (numbers[key] is int and isinstance(value, bool))
+                for key, value in stopping.items()):
+            raise ValueError(f"`early_stopping` must map {', '.join(numbers)} to numbers. Received: {shown(stopping)}")
+    previous = state.get("previous")
+    if previous is not None:
+        if not isinstance(previous, dict) or "previous" in previous:
+            raise ValueError(f"`previous` must be one earlier training state. Received: {shown(previous)}")
+        _checked_checkpoint(previous)
+    return state
 
 
 def versions() -> dict[str, str]:
@@ -92,19 +164,21 @@ class RunFolder:
                 f"{self.path}: missing {name}; the run is incomplete (train again with --out {self.path} to resume)")
         return path
 
-    def _read_json(self, name: str) -> Any:
-        path = self.require(name)
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise RunFolderError(f"{path}: not readable JSON ({err})") from None
+    def _read_json(self, name: str, *, kind: type = dict) -> Any:
+        """A run-folder JSON file of the top-level type `kind`; anything else is a RunFolderError naming the file."""
+        return _parse_json(self.require(name), kind)
 
     # ---- config -------------------------------------------------------------------------------------
 
     def read_config(self) -> Config:
+        """The run's config, validated like a TOML file (and its task kind known)."""
+        from rnnzoo.tasks import task_class
+
         raw = self._read_json(CONFIG_FILE)
         try:
-            return from_dict(raw)
+            cfg = from_dict(raw)
+            task_class(cfg)
+            return cfg
         except ConfigError as err:
             raise RunFolderError(f"{self.path / CONFIG_FILE}: {err}") from None
 
@@ -149,14 +223,16 @@ class RunFolder:
 
         recipe = task_class(cfg)
         path = self.path / TASK_STATE_FILE
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-            return recipe.from_state(cfg, state)
-        except FileNotFoundError:
+        if not path.exists():
             raise RunFolderError(f"{self.path}: missing {TASK_STATE_FILE} ({recipe.state_description}); "
-                                 f"train again with --out {self.path}") from None
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
-            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
+                                 f"train again with --out {self.path}")
+        state = _parse_json(path, dict)
+        try:  # from_state checks every field (rnnzoo.tasks.state_checks): the file is untrusted data
+            return recipe.from_state(cfg, state)
+        except ValueError as err:
+            raise RunFolderError(f"{path}: invalid preprocessing state: {err}") from None
+        except (KeyError, TypeError) as err:
+            raise RunFolderError(f"{path}: invalid preprocessing state ({type(err).__name__}: {err})") from None
 
     # ---- the trained model --------------------------------------------------------------------------
 
@@ -177,7 +253,7 @@ class RunFolder:
             model = keras.saving.load_model(path, safe_mode=True)
             bind_crf_loss(model)
             return model
-        except (ValueError, OSError, TypeError, KeyError, zipfile.BadZipFile) as err:
+        except (ValueError, OSError, TypeError, KeyError, zipfile.BadZipFile, RecursionError) as err:
             if "arbitrary code execution" in str(err):  # Keras' safe_mode refusal (Lambda layers, pickled code)
                 raise RunFolderError(
                     f"{path}: refused: it holds Python code (a Lambda layer or a serialized function), and rnnzoo "
@@ -192,9 +268,13 @@ class RunFolder:
         path = self.require(HISTORY_FILE) if required else self.path / HISTORY_FILE
         if not path.exists():
             return []
-        with open(path, newline="", encoding="utf-8") as handle:
-            return [{k: float(v) if k != "epoch" else int(v) for k, v in row.items() if v != ""}
-                    for row in csv.DictReader(handle)]
+        try:
+            with open(path, newline="", encoding="utf-8") as handle:
+                return [_history_row(row, line) for line, row in enumerate(csv.DictReader(handle), start=2)]
+        except (csv.Error, UnicodeDecodeError) as err:
+            raise RunFolderError(f"{path}: not a readable CSV file ({err})") from None
+        except ValueError as err:
+            raise RunFolderError(f"{path}: {err}") from None
 
     def write_history(self, rows: list[dict[str, Any]]) -> None:
         """Writes history.csv and its plot, curves.png."""
@@ -232,7 +312,12 @@ class RunFolder:
     # ---- metrics ------------------------------------------------------------------------------------
 
     def read_metrics(self) -> dict[str, Any]:
-        return self._read_json(METRICS_FILE)
+        metrics = self._read_json(METRICS_FILE)
+        for key in (DATA_DIR_KEY, "data_source"):
+            if not isinstance(metrics.get(key, ""), (str, type(None))):
+                raise RunFolderError(f"{self.path / METRICS_FILE}: `{key}` must be a string or null. "
+                                     f"Received: {key}={shown(metrics[key])}")
+        return metrics
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
         files.write_json(self.path / METRICS_FILE, metrics)
@@ -256,10 +341,11 @@ class RunFolder:
         path = self.checkpoints / CHECKPOINT_STATE_FILE
         if not path.exists():
             return self._keras_backup()
+        state = _parse_json(path, dict, advice=f"; delete {CHECKPOINTS_DIR}/ to start over")
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise RunFolderError(f"{path}: unreadable training state ({err}); "
+            return _checked_checkpoint(state)
+        except ValueError as err:
+            raise RunFolderError(f"{path}: invalid training state: {err}; "
                                  f"delete {CHECKPOINTS_DIR}/ to start over") from None
 
     def _keras_backup(self) -> dict[str, Any] | None:
@@ -267,7 +353,10 @@ class RunFolder:
         metadata = self.checkpoints / KERAS_BACKUP_METADATA
         if not (metadata.exists() and (self.checkpoints / KERAS_BACKUP_WEIGHTS).exists()):
             return None
-        return {"epoch": json.loads(metadata.read_text(encoding="utf-8"))["epoch"], "weights": KERAS_BACKUP_WEIGHTS}
+        epoch = _parse_json(metadata, dict).get("epoch")
+        if not _is_count(epoch):
+            raise RunFolderError(f"{metadata}: `epoch` must be an integer >= 0. Received: epoch={shown(epoch)}")
+        return {"epoch": epoch, "weights": KERAS_BACKUP_WEIGHTS}
 
     def write_checkpoint(self, state: dict[str, Any]) -> None:
         """Writes checkpoints/state.json; the weights files it names must be complete already."""
