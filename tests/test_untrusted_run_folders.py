@@ -32,11 +32,14 @@ def edit_json(path, change):
     path.write_text(json.dumps(data))
 
 
-def refused_in_one_line(argv, capsys, *fragments):
-    """The CLI exits 2 with one line on stderr that holds every fragment."""
+def refused_in_one_line(argv, capsys, *fragments, progress: bool = False):
+    """The CLI exits 2 with one line on stderr that holds every fragment (`progress`: after training's progress lines)."""
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err and "\x1b" not in err, err
+    assert "Traceback" not in err and "\x1b" not in err, err
+    if progress:
+        err = err.splitlines(keepends=True)[-1]
+    assert err.count("\n") == 1 and err.startswith("rnnzoo: error: "), err
     for fragment in fragments:
         assert fragment in err, err
     return err
@@ -186,3 +189,76 @@ def test_a_multi_megabyte_description_is_refused_at_once(tmp_path, capsys):
     started = time.perf_counter()
     refused_in_one_line(["info", str(path)], capsys, "`description` must be at most 10,000 characters")
     assert time.perf_counter() - started < 5
+
+
+# ---- a damaged checkpoint -------------------------------------------------------------------------
+
+TINY_TRAINING = dict(units=4, embedding_dim=4, num_layers=1, max_length=16, vocab_size=100, validation_fraction=0.1,
+                     batch_size=4, seed=7, verbose=0)
+DAMAGES = {
+    "missing": lambda path: path.unlink(),
+    "truncated": lambda path: path.write_bytes(path.read_bytes()[:300]),
+    "garbage": lambda path: path.write_bytes(b"not an HDF5 file" * 50),
+}
+
+
+@pytest.fixture(scope="module")
+def two_epoch_run(tmp_path_factory):
+    """A tiny run of 2 epochs (its checkpoint keeps epoch 1 as the previous one) and its data."""
+    from imdb_fixtures import write_acl_imdb
+
+    root = tmp_path_factory.mktemp("two_epochs")
+    data = write_acl_imdb(root)
+    rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=root / "run", epochs=2, **TINY_TRAINING)
+    return data, root / "run"
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(two_epoch_run, tmp_path, capsys, damage):
+    data, trained = two_epoch_run
+    folder = tmp_path / "run"
+    shutil.copytree(trained, folder)
+    state = json.loads((folder / "checkpoints" / "state.json").read_text())
+    assert state["epoch"] == 2 and state["previous"]["epoch"] == 1
+    assert (folder / "checkpoints" / state["previous"]["weights"]).exists()
+    DAMAGES[damage](folder / "checkpoints" / state["weights"])
+    run = rnnzoo.train("sentiment_bilstm", data_dir=data, out_dir=folder, epochs=3, **TINY_TRAINING)
+    err = capsys.readouterr().err
+    assert "checkpoints/epoch-0002.weights.h5 is damaged" in err and "resuming from epoch 1 instead" in err
+    assert [row["epoch"] for row in run.history] == [1, 2, 3]
+    state = json.loads((folder / "checkpoints" / "state.json").read_text())
+    assert (state["epoch"], state["previous"]["epoch"]) == (3, 2)
+    kept = {p.name for p in (folder / "checkpoints").glob("*.weights.h5")}
+    assert {state["weights"], state["previous"]["weights"]} <= kept
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_checkpoint_without_a_previous_one_is_one_line(two_epoch_run, tmp_path, capsys, damage):
+    data, trained = two_epoch_run
+    folder = tmp_path / "run"
+    shutil.copytree(trained, folder)
+    edit_json(folder / "checkpoints" / "state.json", lambda state: state.pop("previous"))  # as older rnnzoo wrote
+    DAMAGES[damage](folder / "checkpoints" / "epoch-0002.weights.h5")
+    args = [f"{key}={value}" for key, value in TINY_TRAINING.items() if key not in ("verbose", "seed", "batch_size")]
+    refused_in_one_line(["train", "sentiment_bilstm", "--data-dir", str(data), "--out", str(folder), "--epochs", "3",
+                         "--seed", "7", "--batch-size", "4", *[a for arg in args for a in ("--set", arg)]], capsys,
+                        "checkpoints/epoch-0002.weights.h5 is damaged", "no earlier checkpoint is kept",
+                        "to start over", progress=True)
+
+
+@pytest.mark.parametrize("out", ["existing.txt", "existing.txt/run"])
+def test_out_pointing_at_a_file_is_refused_before_any_data_loads(tmp_path, capsys, out):
+    (tmp_path / "existing.txt").write_text("keep me")
+    refused_in_one_line(["train", "sentiment_bilstm", "--data-dir", str(tmp_path / "no-such-data"),
+                         "--out", str(tmp_path / out)], capsys, "existing.txt is a file", "Received: --out")
+    assert (tmp_path / "existing.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("temperature", ["1e-320", 5e-324, 1e-4])
+def test_a_tiny_positive_temperature_is_refused_not_sampled_as_garbage(temperature):
+    from rnnzoo.errors import RnnzooError
+    from rnnzoo.inference.sampling import check_temperature
+
+    with pytest.raises(RnnzooError, match=r"`temperature` must be 0 \(greedy\) or at least 0.001"):
+        check_temperature(temperature)
+    assert check_temperature("0") == 0 and check_temperature(0.001) == 0.001

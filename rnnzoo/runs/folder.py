@@ -152,6 +152,15 @@ class RunFolder:
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
 
+    def check_can_create(self) -> None:
+        """A RunFolderError unless the folder exists or can be made: no file sits at its path or above it."""
+        for path in (self.path, *self.path.parents):
+            if path.exists():
+                if not path.is_dir():
+                    raise RunFolderError(f"The run folder must be a folder, and {path} is a file. "
+                                         f"Received: --out {self.path}")
+                return
+
     def worker(self, index: int) -> "RunFolder":
         """Where a multi-worker training's worker `index` (not the chief) writes its own results."""
         return RunFolder(self.path / f"worker-{index}")

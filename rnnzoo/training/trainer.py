@@ -130,6 +130,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     # Every worker resumes from the chief's checkpoints; a worker other than the chief writes its results apart.
     chief_folder = RunFolder(out_dir if out_dir is not None else default_run_dir(cfg.name))
     folder = chief_folder if chief else chief_folder.worker(distribute.read_tf_config()["task"]["index"])
+    folder.check_can_create()  # before the data loads: a file at --out is a mistake found at once
 
     adapting = recipe(cfg)
     prepared = adapting.prepare(data_dir=data_dir, download=download)
