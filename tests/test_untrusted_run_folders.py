@@ -33,7 +33,7 @@ def edit_json(path, change):
 
 
 def refused_in_one_line(argv, capsys, *fragments, progress: bool = False):
-    """The CLI exits 2 with one line on stderr that holds every fragment (`progress`: after training's progress lines)."""
+    """The CLI exits 2 with one line on stderr holding every fragment (`progress`: after training's progress lines)."""
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "\x1b" not in err, err

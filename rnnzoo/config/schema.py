@@ -326,7 +326,8 @@ def from_dict(raw: Mapping[str, Any], *, name: str | None = None, overrides: Map
     name = name or raw.pop("name", None) or "custom"
     raw.pop("name", None)
     if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH:
-        raise ConfigError(f"`name` must be a string of at most {MAX_NAME_LENGTH} characters. Received: name={shown(name)}")
+        raise ConfigError(f"`name` must be a string of at most {MAX_NAME_LENGTH} characters. "
+                          f"Received: name={shown(name)}")
     if overrides:
         _apply_overrides(raw, overrides)
     for key in raw:

@@ -7,6 +7,7 @@ A run folder holds:
     history.csv         one row per epoch; curves.png plots it
     metrics.json        test metrics, data facts, timings, version stamps, where the data came from
     checkpoints/        state.json and epoch-NNNN.weights.h5 (best-NNNN.weights.h5): resume after an interruption
+    .lock               locked (flock) by the process training into the folder; holds its process id
 An export writes savedmodel/ or model_raw_input.keras there unless told another path.
 """
 
@@ -16,6 +17,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import platform
 import re
 import zipfile
@@ -31,7 +33,13 @@ from rnnzoo.errors import ConfigError, RunFolderError
 if TYPE_CHECKING:
     from rnnzoo.tasks.base import Task
 
+try:
+    import fcntl
+except ImportError:  # Windows: training takes no lock
+    fcntl = None
+
 CONFIG_FILE = "config.json"
+LOCK_FILE = ".lock"
 TASK_STATE_FILE = "preprocessing.json"
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.csv"
@@ -76,6 +84,10 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+def _integers(values: list) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+
 def _history_row(row: dict[str, Any], line: int) -> dict[str, Any]:
     """One history.csv row: a whole epoch number and a float per other column."""
     result: dict[str, Any] = {}
@@ -103,8 +115,7 @@ def _checked_checkpoint(state: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"`{key}` must name a weights file of checkpoints/ (epoch-NNNN{WEIGHTS_SUFFIX}). "
                              f"Received: {key}={shown(name)}")
     generators = state.get("seed_generator_states", [])
-    if not (isinstance(generators, list) and all(
-            isinstance(g, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in g) for g in generators)):
+    if not (isinstance(generators, list) and all(isinstance(g, list) and _integers(g) for g in generators)):
         raise ValueError(f"`seed_generator_states` must be lists of integers. Received: {shown(generators)}")
     if not isinstance(state.get("stopped", False), bool):
         raise ValueError(f"`stopped` must be true or false. Received: stopped={shown(state['stopped'])}")
@@ -160,6 +171,43 @@ class RunFolder:
                     raise RunFolderError(f"The run folder must be a folder, and {path} is a file. "
                                          f"Received: --out {self.path}")
                 return
+
+    @contextlib.contextmanager
+    def training_lock(self) -> Iterator[None]:
+        """Held while this process trains into the folder: a second one fails at once, naming the holder.
+
+        An flock on .lock: the system releases it when its holder ends, however it ends,
+        so a killed training never blocks the next one. Creates the folder; if the block
+        fails leaving nothing else in a folder it created, removes it again.
+        """
+        self.check_can_create()
+        created = not self.path.exists()
+        self.create()
+        lock = self.path / LOCK_FILE
+        handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    holder = os.pread(handle, 32, 0).decode("ascii", errors="replace").strip() or "another process"
+                    raise RunFolderError(
+                        f"{self.path} is in use: process {holder} is training into it; wait for it to end "
+                        "or choose another --out") from None
+            os.ftruncate(handle, 0)
+            os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+            try:
+                yield
+            except BaseException:
+                if created and [p.name for p in self.path.iterdir()] == [LOCK_FILE]:  # a failed start
+                    lock.unlink()
+                    self.path.rmdir()
+                raise
+            finally:
+                if lock.exists():
+                    os.ftruncate(handle, 0)
+        finally:
+            os.close(handle)  # releases the flock
 
     def worker(self, index: int) -> "RunFolder":
         """Where a multi-worker training's worker `index` (not the chief) writes its own results."""

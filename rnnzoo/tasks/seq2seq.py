@@ -128,8 +128,9 @@ class Seq2SeqTask(DecodingTask):
     @classmethod
     def from_state(cls, cfg: Config, state: dict[str, Any]) -> "Seq2SeqTask":
         m = cfg.model
-        return cls(cfg, Vocabulary(checks.tokens(state, "source_vocabulary", most=m.vocab_size, first=SPECIAL_TOKENS)),
-                   Vocabulary(checks.tokens(state, "target_vocabulary", most=m.target_vocab_size, first=SPECIAL_TOKENS)),
+        source = checks.tokens(state, "source_vocabulary", most=m.vocab_size, first=SPECIAL_TOKENS)
+        target = checks.tokens(state, "target_vocabulary", most=m.target_vocab_size, first=SPECIAL_TOKENS)
+        return cls(cfg, Vocabulary(source), Vocabulary(target),
                    checks.integer(state, "max_target_length", low=1, high=checks.MAX_DECODE_LENGTH))
 
     # -- decoding -----------------------------------------------------------

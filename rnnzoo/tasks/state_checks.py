@@ -66,7 +66,8 @@ def positive_number(value: Any, key: str) -> float:
 def choice(state: Mapping[str, Any], key: str, choices: Sequence[str]) -> str:
     value = field(state, key)
     if value not in choices:
-        raise ValueError(f"`{key}` must be one of {', '.join(repr(c) for c in choices)}. Received: {key}={shown(value)}")
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{key}` must be one of {listed}. Received: {key}={shown(value)}")
     return value
 
 
