@@ -164,6 +164,13 @@ TASK_STATES = {
                         "target_vocabulary": ["", "[UNK]", "<start>", "<end>", "1"], "max_target_length": 10 ** 9},
                        "`max_target_length` must be an integer from 1 to 100000")],
     "tracker_lstm": [({"scale": 0}, "`scale` must be a finite number > 0"), ({}, "`scale` is missing")],
+    "tagger_bigru": [({"target": "pos", "words": ["", "[UNK]", "<start>", "<end>", "a"], "characters": ["a"],
+                       "pos": ["", "[UNK]", "<start>", "<end>", "NN"], "tags": ["NN", "<unseen>"]},
+                      "`tags` must start with ['<unseen>']"),
+                     ({"target": "lemma"}, "`target` must be one of 'pos', 'chunk'")],
+    "caption_lstm": [({"vocabulary": "/etc/passwd", "max_caption_length": 5}, "`vocabulary` must be a list"),
+                     ({"vocabulary": ["", "[UNK]", "<start>", "<end>", "a"], "max_caption_length": 0},
+                      "`max_caption_length` must be an integer from 1")],
 }
 
 
@@ -262,3 +269,16 @@ def test_a_tiny_positive_temperature_is_refused_not_sampled_as_garbage(temperatu
     with pytest.raises(RnnzooError, match=r"`temperature` must be 0 \(greedy\) or at least 0.001"):
         check_temperature(temperature)
     assert check_temperature("0") == 0 and check_temperature(0.001) == 0.001
+
+
+@pytest.mark.parametrize("content", ["[]", "[" * 100_000 + "]" * 100_000, '{"model": [], "train": 3}'])
+def test_training_into_a_folder_with_a_bad_config_json_does_not_crash_on_it(tmp_path, content):
+    from rnnzoo.runs.folder import RunFolder
+
+    (tmp_path / "config.json").write_text(content)
+    cfg = load_config("sentiment_bilstm")
+    if content.startswith("{"):
+        with pytest.raises(RunFolderError, match="holds a run of a different config"):
+            RunFolder(tmp_path).check_resumable(cfg)
+    else:
+        RunFolder(tmp_path).check_resumable(cfg)  # unreadable: training rewrites it

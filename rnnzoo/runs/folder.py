@@ -248,20 +248,23 @@ class RunFolder:
         if not previous_path.exists():
             return
         try:
-            previous = json.loads(previous_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return  # unreadable: training rewrites it
+            previous = _parse_json(previous_path, dict)
+        except RunFolderError:
+            return  # unreadable or not a config: training rewrites it
         try:  # an older config.json names its task by data set: compare both in today's form
             previous = from_dict(previous).to_dict()
-        except (ConfigError, AttributeError):
+        except ConfigError:
             pass  # not a config: the comparison below reports it
         current = cfg.to_dict()
         for config in (previous, current):
-            config.get("train", {}).pop("epochs", None)
+            if isinstance(config.get("train"), dict):
+                config["train"].pop("epochs", None)
         if previous != current:
+            sections = {section: previous.get(section) if isinstance(previous.get(section), dict) else {}
+                        for section in ("model", "data", "train")}
             changed = sorted(
-                f"{section}.{key}" for section in ("model", "data", "train") for key in current.get(section, {})
-                if previous.get(section, {}).get(key) != current[section][key]
+                f"{section}.{key}" for section in sections for key in current[section]
+                if sections[section].get(key) != current[section][key]
             ) or ["name/description"]
             raise RunFolderError(
                 f"{self.path} holds a run of a different config (changed: {', '.join(changed)}); "
