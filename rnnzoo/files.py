@@ -44,13 +44,14 @@ def _prefix(path: Path, kind: str) -> str:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
+    """Whether process `pid` of this host may still be writing; when in doubt, yes (its files stay)."""
+    if pid == os.getpid() or os.name == "nt":  # on Windows signal 0 is CTRL_C_EVENT, not a probe
         return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):  # another user's process, or no way to tell (Windows): leave its files
+    except OSError:  # PermissionError: another user's process
         return True
     return True
 
