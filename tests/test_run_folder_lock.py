@@ -70,7 +70,7 @@ def test_the_lock_is_released_and_a_failed_start_leaves_no_folder(tmp_path):
     with folder.training_lock():  # released on exit
         (folder.path / "config.json").write_text("{}")
     with pytest.raises(KeyError):
-        with RunFolder(tmp_path / "other").training_lock():
+        with RunFolder(tmp_path / "runs" / "other").training_lock():
             raise KeyError("the data did not load")
-    assert not (tmp_path / "other").exists()
-    assert (tmp_path / "new" / "config.json").exists()
+    assert not (tmp_path / "runs").exists()
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["config.json"]  # no .lock once released

@@ -7,7 +7,7 @@ A run folder holds:
     history.csv         one row per epoch; curves.png plots it
     metrics.json        test metrics, data facts, timings, version stamps, where the data came from
     checkpoints/        state.json and epoch-NNNN.weights.h5 (best-NNNN.weights.h5): resume after an interruption
-    .lock               locked (flock) by the process training into the folder; holds its process id
+    .lock               only while a process trains into the folder: locked (flock), holds its process id
 An export writes savedmodel/ or model_raw_input.keras there unless told another path.
 """
 
@@ -176,12 +176,13 @@ class RunFolder:
     def training_lock(self) -> Iterator[None]:
         """Held while this process trains into the folder: a second one fails at once, naming the holder.
 
-        An flock on .lock: the system releases it when its holder ends, however it ends,
-        so a killed training never blocks the next one. Creates the folder; if the block
-        fails leaving nothing else in a folder it created, removes it again.
+        An flock on .lock, which holds the holder's process id: the system releases it when
+        its holder ends, however it ends, so a killed training never blocks the next one
+        (its .lock stays, unlocked). Creates the folder; if the block fails leaving nothing
+        in a folder it created, removes it (and the parents it created) again.
         """
         self.check_can_create()
-        created = not self.path.exists()
+        created = [path for path in (self.path, *self.path.parents) if not path.exists()]  # leaf first
         self.create()
         lock = self.path / LOCK_FILE
         handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
@@ -196,16 +197,17 @@ class RunFolder:
                         "or choose another --out") from None
             os.ftruncate(handle, 0)
             os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+            failed = True
             try:
                 yield
-            except BaseException:
-                if created and [p.name for p in self.path.iterdir()] == [LOCK_FILE]:  # a failed start
-                    lock.unlink()
-                    self.path.rmdir()
-                raise
+                failed = False
             finally:
-                if lock.exists():
-                    os.ftruncate(handle, 0)
+                # Removed while still locked: nobody waits for this lock (LOCK_NB), so nobody holds the old file.
+                lock.unlink(missing_ok=True)
+                if failed and created and not any(self.path.iterdir()):  # a failed start leaves no folder
+                    for path in created:
+                        with contextlib.suppress(OSError):
+                            path.rmdir()
         finally:
             os.close(handle)  # releases the flock
 
