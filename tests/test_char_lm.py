@@ -245,6 +245,7 @@ def test_bad_generation_arguments_are_clear_errors(run, kwargs, message):
 @pytest.mark.parametrize("extra, message", [
     (["--temperature", "-1"], "`temperature` must be a number >= 0"),
     (["--temperature", "hot"], "Received: temperature='hot'"),
+    (["--temperature", "1e-320"], "`temperature` must be 0 (greedy) or at least 0.001"),  # issue 16: printed U+FFFD
     (["--length", "0"], "`length` must be an integer between 1 and 100,000"),
     (["--length", "lots"], "Received: length='lots'"),
     (["--length", "100000000"], "Received: length=100000000"),

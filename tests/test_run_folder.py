@@ -77,7 +77,7 @@ def test_missing_or_malformed_task_state_is_a_one_line_error(tmp_path):
     with pytest.raises(RunFolderError, match=r"missing preprocessing.json \(the position scale\); train again"):
         RunFolder(tmp_path).read_task(cfg)
     _write(tmp_path, "preprocessing.json", {"kind": "tracking"})
-    with pytest.raises(RunFolderError, match=r"preprocessing.json: unreadable preprocessing state \(KeyError"):
+    with pytest.raises(RunFolderError, match=r"preprocessing.json: invalid preprocessing state: `scale` is missing"):
         RunFolder(tmp_path).read_task(cfg)
 
 

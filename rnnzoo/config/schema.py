@@ -140,6 +140,18 @@ class TrainSpec:
 
 SECTIONS: dict[str, type] = {"model": ModelSpec, "data": DataSpec, "train": TrainSpec}
 TOP_LEVEL_KEYS = ("description", "io", "task", "base")
+# Text fields are read from files of any origin: bounded, so printing or wrapping them stays fast.
+MAX_DESCRIPTION_LENGTH = 10_000
+MAX_NAME_LENGTH = 200
+
+
+def shown(value: Any) -> str:
+    """`repr(value)`, cut short: a message quotes a value from a file of any size."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"a {type(value).__name__} nested too deeply"
+    return text if len(text) <= 60 else text[:60] + "..."
 
 
 @dataclass(frozen=True)
@@ -185,6 +197,8 @@ FIELD_SECTION = _field_section()
 
 
 def _did_you_mean(word: str, choices) -> str:
+    if not isinstance(word, (str, int, float)):
+        return ""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=3, cutoff=0.6)
     return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
@@ -205,22 +219,22 @@ def _check_value(section: str, f: dataclasses.Field, value: Any) -> Any:
     else:
         ok = isinstance(value, str)
     if not ok:
-        raise ConfigError(f"`{where}` must be of type {expected}. Received: {f.name}={value!r}")
+        raise ConfigError(f"`{where}` must be of type {expected}. Received: {f.name}={shown(value)}")
     if expected == "float" and not math.isfinite(value):  # NaN passes every range check below
-        raise ConfigError(f"`{where}` must be a finite number. Received: {f.name}={value!r}")
+        raise ConfigError(f"`{where}` must be a finite number. Received: {f.name}={shown(value)}")
     choices = rule.get("choices")
     if choices is not None and value not in choices:
         raise ConfigError(
             f"`{where}` must be one of {', '.join(repr(c) for c in choices)}.{_did_you_mean(value, choices)} "
-            f"Received: {f.name}={value!r}"
+            f"Received: {f.name}={shown(value)}"
         )
     low, high = rule.get("low"), rule.get("high")
     if low is not None and (value < low or (rule.get("low_open") and value == low)):
         bound = f"> {low}" if rule.get("low_open") else f">= {low}"
-        raise ConfigError(f"`{where}` must be {bound}. Received: {f.name}={value!r}")
+        raise ConfigError(f"`{where}` must be {bound}. Received: {f.name}={shown(value)}")
     if high is not None and (value > high or (rule.get("high_open") and value == high)):
         bound = f"< {high}" if rule.get("high_open") else f"<= {high}"
-        raise ConfigError(f"`{where}` must be {bound}. Received: {f.name}={value!r}")
+        raise ConfigError(f"`{where}` must be {bound}. Received: {f.name}={shown(value)}")
     return value
 
 
@@ -306,9 +320,14 @@ def _rename_dataset_task(raw: dict[str, Any]) -> None:
 
 def from_dict(raw: Mapping[str, Any], *, name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
     """Validates a config document (already parsed) into a frozen `Config`."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"A config must be a table of keys (a JSON object). Received: {shown(raw)}")
     raw = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in raw.items()}
     name = name or raw.pop("name", None) or "custom"
     raw.pop("name", None)
+    if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH:
+        raise ConfigError(f"`name` must be a string of at most {MAX_NAME_LENGTH} characters. "
+                          f"Received: name={shown(name)}")
     if overrides:
         _apply_overrides(raw, overrides)
     for key in raw:
@@ -321,17 +340,20 @@ def from_dict(raw: Mapping[str, Any], *, name: str | None = None, overrides: Map
     if io not in IO_CONFIGURATIONS:
         raise ConfigError(
             f"`io` must be one of {', '.join(repr(c) for c in IO_CONFIGURATIONS)}.{_did_you_mean(io, IO_CONFIGURATIONS)} "
-            f"Received: io={io!r}"
+            f"Received: io={shown(io)}"
         )
     for key in ("description", "task"):
         if not isinstance(raw.get(key, ""), str):
-            raise ConfigError(f"`{key}` must be a string. Received: {key}={raw[key]!r}")
+            raise ConfigError(f"`{key}` must be a string. Received: {key}={shown(raw[key])}")
+    if len(raw.get("description", "")) > MAX_DESCRIPTION_LENGTH:  # `rnnzoo info` wraps it (quadratic in a long word)
+        raise ConfigError(f"`description` must be at most {MAX_DESCRIPTION_LENGTH:,} characters. "
+                          f"Received: {len(raw['description']):,} characters")
     _rename_dataset_task(raw)
     sections = {}
     for section in SECTIONS:
         values = raw.get(section, {})
         if not isinstance(values, Mapping):
-            raise ConfigError(f"`{section}` must be a table ([{section}]). Received: {section}={values!r}")
+            raise ConfigError(f"`{section}` must be a table ([{section}]). Received: {section}={shown(values)}")
         sections[section] = _build_section(section, values)
     cfg = Config(name=name, description=raw.get("description", ""), io=io, task=raw.get("task", ""), **sections)
     _check_combination(cfg)
@@ -350,3 +372,5 @@ def read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None

@@ -28,6 +28,7 @@ from rnnzoo.errors import RnnzooError
 
 MAX_LENGTH = 100_000      # tokens generated per call; longer requests are an error, not a silent cut
 MAX_SAMPLES = 1_024       # independent samples per call
+MIN_TEMPERATURE = 1e-3    # the smallest positive temperature; lower ones are as good as greedy (0)
 
 
 def check_temperature(temperature) -> float:
@@ -40,6 +41,9 @@ def check_temperature(temperature) -> float:
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not math.isfinite(temperature) \
             or temperature < 0:
         raise RnnzooError(f"`temperature` must be a number >= 0 (0 is greedy). Received: temperature={temperature!r}")
+    if 0 < temperature < MIN_TEMPERATURE:  # logits / 1e-320 overflow to inf and NaN: refused, not sampled as garbage
+        raise RnnzooError(f"`temperature` must be 0 (greedy) or at least {MIN_TEMPERATURE}. "
+                          f"Received: temperature={temperature!r}")
     return float(temperature)
 
 

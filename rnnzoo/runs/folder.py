@@ -7,6 +7,7 @@ A run folder holds:
     history.csv         one row per epoch; curves.png plots it
     metrics.json        test metrics, data facts, timings, version stamps, where the data came from
     checkpoints/        state.json and epoch-NNNN.weights.h5 (best-NNNN.weights.h5): resume after an interruption
+    .lock               only while a process trains into the folder: locked (flock), holds its process id
 An export writes savedmodel/ or model_raw_input.keras there unless told another path.
 """
 
@@ -16,7 +17,9 @@ import contextlib
 import csv
 import io
 import json
+import os
 import platform
+import re
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -24,12 +27,19 @@ from typing import TYPE_CHECKING, Any, Iterator
 from rnnzoo import files
 from rnnzoo._version import __version__
 from rnnzoo.config import Config, from_dict
+from rnnzoo.config.schema import shown
 from rnnzoo.errors import ConfigError, RunFolderError
 
 if TYPE_CHECKING:
     from rnnzoo.tasks.base import Task
 
+try:
+    import fcntl
+except ImportError:  # Windows: training takes no lock
+    fcntl = None
+
 CONFIG_FILE = "config.json"
+LOCK_FILE = ".lock"
 TASK_STATE_FILE = "preprocessing.json"
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.csv"
@@ -51,6 +61,79 @@ EXPORT_PATHS = {"savedmodel": "savedmodel", "keras": "model_raw_input.keras"}
 DATA_DIR_KEY = "data_dir"
 # Runs written before DATA_DIR_KEY existed: their `data_source` names a location unless it is one of these.
 _LEGACY_DOWNLOAD_SOURCES = ("tensorflow_datasets", "tensorflow_datasets (downloaded)")
+
+
+# A weights file named by checkpoints/state.json: one of the folder's own names, never a path.
+_WEIGHTS_NAME = re.compile(r"(epoch|best)-\d{4,}" + re.escape(WEIGHTS_SUFFIX) + "|" + re.escape(KERAS_BACKUP_WEIGHTS))
+
+
+def _parse_json(path: Path, kind: type, *, advice: str = "") -> Any:
+    """The JSON document of a run-folder file, of top-level type `kind`; anything else is one RunFolderError line."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RunFolderError(f"{path}: not readable JSON ({err}){advice}") from None
+    except RecursionError:  # a few hundred thousand nested brackets
+        raise RunFolderError(f"{path}: not readable JSON (nested too deeply){advice}") from None
+    if not isinstance(data, kind):
+        expected = {dict: "object", list: "list"}[kind]
+        raise RunFolderError(f"{path}: must hold a JSON {expected}{advice}. Received: {shown(data)}")
+    return data
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _integers(values: list) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+
+def _history_row(row: dict[str, Any], line: int) -> dict[str, Any]:
+    """One history.csv row: a whole epoch number and a float per other column."""
+    result: dict[str, Any] = {}
+    for key, value in row.items():
+        if key is None or value is None:  # more cells than columns, or fewer
+            raise ValueError(f"line {line} does not have one cell per column")
+        if value == "":
+            continue
+        try:
+            result[key] = int(value) if key == "epoch" else float(value)
+        except ValueError:
+            raise ValueError(f"line {line}: `{shown(key)}` must be a number. Received: {shown(value)}") from None
+    if not _is_count(result.get("epoch")) or result["epoch"] < 1:
+        raise ValueError(f"line {line}: `epoch` must be an integer >= 1. Received: {shown(row.get('epoch'))}")
+    return result
+
+
+def _checked_checkpoint(state: dict[str, Any]) -> dict[str, Any]:
+    """checkpoints/state.json as ResumeCheckpoint wrote it; ValueError names the first field that is not."""
+    if not _is_count(state.get("epoch")):
+        raise ValueError(f"`epoch` must be an integer >= 0. Received: epoch={shown(state.get('epoch'))}")
+    for key in ("weights", "best_weights"):
+        name = state.get(key)
+        if (key == "weights" or name is not None) and not (isinstance(name, str) and _WEIGHTS_NAME.fullmatch(name)):
+            raise ValueError(f"`{key}` must name a weights file of checkpoints/ (epoch-NNNN{WEIGHTS_SUFFIX}). "
+                             f"Received: {key}={shown(name)}")
+    generators = state.get("seed_generator_states", [])
+    if not (isinstance(generators, list) and all(isinstance(g, list) and _integers(g) for g in generators)):
+        raise ValueError(f"`seed_generator_states` must be lists of integers. Received: {shown(generators)}")
+    if not isinstance(state.get("stopped", False), bool):
+        raise ValueError(f"`stopped` must be true or false. Received: stopped={shown(state['stopped'])}")
+    stopping = state.get("early_stopping")
+    if stopping is not None:
+        numbers = {"best": (int, float, type(None)), "best_epoch": int, "wait": int, "stopped_epoch": int,
+                   "best_within_epoch": bool}
+        if not isinstance(stopping, dict) or set(stopping) - set(numbers) or any(
+                not isinstance(value, numbers[key]) or (numbers[key] is int and isinstance(value, bool))
+                for key, value in stopping.items()):
+            raise ValueError(f"`early_stopping` must map {', '.join(numbers)} to numbers. Received: {shown(stopping)}")
+    previous = state.get("previous")
+    if previous is not None:
+        if not isinstance(previous, dict) or "previous" in previous:
+            raise ValueError(f"`previous` must be one earlier training state. Received: {shown(previous)}")
+        _checked_checkpoint(previous)
+    return state
 
 
 def versions() -> dict[str, str]:
@@ -81,6 +164,54 @@ class RunFolder:
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
 
+    def check_can_create(self) -> None:
+        """A RunFolderError unless the folder exists or can be made: no file sits at its path or above it."""
+        for path in (self.path, *self.path.parents):
+            if path.exists():
+                if not path.is_dir():
+                    raise RunFolderError(f"The run folder must be a folder, and {path} is a file. "
+                                         f"Received: --out {self.path}")
+                return
+
+    @contextlib.contextmanager
+    def training_lock(self) -> Iterator[None]:
+        """Held while this process trains into the folder: a second one fails at once, naming the holder.
+
+        An flock on .lock, which holds the holder's process id: the system releases it when
+        its holder ends, however it ends, so a killed training never blocks the next one
+        (its .lock stays, unlocked). Creates the folder; if the block fails leaving nothing
+        in a folder it created, removes it (and the parents it created) again.
+        """
+        self.check_can_create()
+        created = [path for path in (self.path, *self.path.parents) if not path.exists()]  # leaf first
+        self.create()
+        lock = self.path / LOCK_FILE
+        handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    holder = os.pread(handle, 32, 0).decode("ascii", errors="replace").strip() or "another process"
+                    raise RunFolderError(
+                        f"{self.path} is in use: process {holder} is training into it; wait for it to end "
+                        "or choose another --out") from None
+            os.ftruncate(handle, 0)
+            os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+            failed = True
+            try:
+                yield
+                failed = False
+            finally:
+                # Removed while still locked: nobody waits for this lock (LOCK_NB), so nobody holds the old file.
+                lock.unlink(missing_ok=True)
+                if failed and created and not any(self.path.iterdir()):  # a failed start leaves no folder
+                    for path in created:
+                        with contextlib.suppress(OSError):
+                            path.rmdir()
+        finally:
+            os.close(handle)  # releases the flock
+
     def worker(self, index: int) -> "RunFolder":
         """Where a multi-worker training's worker `index` (not the chief) writes its own results."""
         return RunFolder(self.path / f"worker-{index}")
@@ -96,19 +227,21 @@ class RunFolder:
                 f"{self.path}: missing {name}; the run is incomplete (train again with --out {self.path} to resume)")
         return path
 
-    def _read_json(self, name: str) -> Any:
-        path = self.require(name)
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise RunFolderError(f"{path}: not readable JSON ({err})") from None
+    def _read_json(self, name: str, *, kind: type = dict) -> Any:
+        """A run-folder JSON file of the top-level type `kind`; anything else is a RunFolderError naming the file."""
+        return _parse_json(self.require(name), kind)
 
     # ---- config -------------------------------------------------------------------------------------
 
     def read_config(self) -> Config:
+        """The run's config, validated like a TOML file (and its task kind known)."""
+        from rnnzoo.tasks import task_class
+
         raw = self._read_json(CONFIG_FILE)
         try:
-            return from_dict(raw)
+            cfg = from_dict(raw)
+            task_class(cfg)
+            return cfg
         except ConfigError as err:
             raise RunFolderError(f"{self.path / CONFIG_FILE}: {err}") from None
 
@@ -121,20 +254,23 @@ class RunFolder:
         if not previous_path.exists():
             return
         try:
-            previous = json.loads(previous_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return  # unreadable: training rewrites it
+            previous = _parse_json(previous_path, dict)
+        except RunFolderError:
+            return  # unreadable or not a config: training rewrites it
         try:  # an older config.json names its task by data set: compare both in today's form
             previous = from_dict(previous).to_dict()
-        except (ConfigError, AttributeError):
+        except ConfigError:
             pass  # not a config: the comparison below reports it
         current = cfg.to_dict()
         for config in (previous, current):
-            config.get("train", {}).pop("epochs", None)
+            if isinstance(config.get("train"), dict):
+                config["train"].pop("epochs", None)
         if previous != current:
+            sections = {section: previous.get(section) if isinstance(previous.get(section), dict) else {}
+                        for section in ("model", "data", "train")}
             changed = sorted(
-                f"{section}.{key}" for section in ("model", "data", "train") for key in current.get(section, {})
-                if previous.get(section, {}).get(key) != current[section][key]
+                f"{section}.{key}" for section in sections for key in current[section]
+                if sections[section].get(key) != current[section][key]
             ) or ["name/description"]
             raise RunFolderError(
                 f"{self.path} holds a run of a different config (changed: {', '.join(changed)}); "
@@ -153,14 +289,16 @@ class RunFolder:
 
         recipe = task_class(cfg)
         path = self.path / TASK_STATE_FILE
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-            return recipe.from_state(cfg, state)
-        except FileNotFoundError:
+        if not path.exists():
             raise RunFolderError(f"{self.path}: missing {TASK_STATE_FILE} ({recipe.state_description}); "
-                                 f"train again with --out {self.path}") from None
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
-            raise RunFolderError(f"{path}: unreadable preprocessing state ({type(err).__name__}: {err})") from None
+                                 f"train again with --out {self.path}")
+        state = _parse_json(path, dict)
+        try:  # from_state checks every field (rnnzoo.tasks.state_checks): the file is untrusted data
+            return recipe.from_state(cfg, state)
+        except ValueError as err:
+            raise RunFolderError(f"{path}: invalid preprocessing state: {err}") from None
+        except (KeyError, TypeError) as err:
+            raise RunFolderError(f"{path}: invalid preprocessing state ({type(err).__name__}: {err})") from None
 
     # ---- the trained model --------------------------------------------------------------------------
 
@@ -181,7 +319,7 @@ class RunFolder:
             model = keras.saving.load_model(path, safe_mode=True)
             bind_crf_loss(model)
             return model
-        except (ValueError, OSError, TypeError, KeyError, zipfile.BadZipFile) as err:
+        except (ValueError, OSError, TypeError, KeyError, zipfile.BadZipFile, RecursionError) as err:
             if "arbitrary code execution" in str(err):  # Keras' safe_mode refusal (Lambda layers, pickled code)
                 raise RunFolderError(
                     f"{path}: refused: it holds Python code (a Lambda layer or a serialized function), and rnnzoo "
@@ -196,9 +334,13 @@ class RunFolder:
         path = self.require(HISTORY_FILE) if required else self.path / HISTORY_FILE
         if not path.exists():
             return []
-        with open(path, newline="", encoding="utf-8") as handle:
-            return [{k: float(v) if k != "epoch" else int(v) for k, v in row.items() if v != ""}
-                    for row in csv.DictReader(handle)]
+        try:
+            with open(path, newline="", encoding="utf-8") as handle:
+                return [_history_row(row, line) for line, row in enumerate(csv.DictReader(handle), start=2)]
+        except (csv.Error, UnicodeDecodeError) as err:
+            raise RunFolderError(f"{path}: not a readable CSV file ({err})") from None
+        except ValueError as err:
+            raise RunFolderError(f"{path}: {err}") from None
 
     def write_history(self, rows: list[dict[str, Any]]) -> None:
         """Writes history.csv and its plot, curves.png."""
@@ -238,7 +380,12 @@ class RunFolder:
     # ---- metrics ------------------------------------------------------------------------------------
 
     def read_metrics(self) -> dict[str, Any]:
-        return self._read_json(METRICS_FILE)
+        metrics = self._read_json(METRICS_FILE)
+        for key in (DATA_DIR_KEY, "data_source"):
+            if not isinstance(metrics.get(key, ""), (str, type(None))):
+                raise RunFolderError(f"{self.path / METRICS_FILE}: `{key}` must be a string or null. "
+                                     f"Received: {key}={shown(metrics[key])}")
+        return metrics
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
         files.write_json(self.path / METRICS_FILE, metrics)
@@ -262,10 +409,11 @@ class RunFolder:
         path = self.checkpoints / CHECKPOINT_STATE_FILE
         if not path.exists():
             return self._keras_backup()
+        state = _parse_json(path, dict, advice=f"; delete {CHECKPOINTS_DIR}/ to start over")
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise RunFolderError(f"{path}: unreadable training state ({err}); "
+            return _checked_checkpoint(state)
+        except ValueError as err:
+            raise RunFolderError(f"{path}: invalid training state: {err}; "
                                  f"delete {CHECKPOINTS_DIR}/ to start over") from None
 
     def _keras_backup(self) -> dict[str, Any] | None:
@@ -273,7 +421,10 @@ class RunFolder:
         metadata = self.checkpoints / KERAS_BACKUP_METADATA
         if not (metadata.exists() and (self.checkpoints / KERAS_BACKUP_WEIGHTS).exists()):
             return None
-        return {"epoch": json.loads(metadata.read_text(encoding="utf-8"))["epoch"], "weights": KERAS_BACKUP_WEIGHTS}
+        epoch = _parse_json(metadata, dict).get("epoch")
+        if not _is_count(epoch):
+            raise RunFolderError(f"{metadata}: `epoch` must be an integer >= 0. Received: epoch={shown(epoch)}")
+        return {"epoch": epoch, "weights": KERAS_BACKUP_WEIGHTS}
 
     def write_checkpoint(self, state: dict[str, Any]) -> None:
         """Writes checkpoints/state.json; the weights files it names must be complete already."""

@@ -31,8 +31,9 @@ from rnnzoo.datasets.images import fit_image, read_image
 from rnnzoo.inference.decoding import CaptionDecoder, check_search_arguments, search
 from rnnzoo.errors import ConfigError, DataError
 from rnnzoo.inference.scores import corpus_bleu, exact_accuracy
+from rnnzoo.tasks import state_checks as checks
 from rnnzoo.tasks.base import DecodingTask, Prepared
-from rnnzoo.preprocessing.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
+from rnnzoo.preprocessing.vocabulary import END, PAD, SPECIAL_TOKENS, START, Vocabulary, detokenize, tokenize
 
 EXTRA_DECODE_STEPS = 10  # decoding may run this many words past the longest training caption
 
@@ -131,7 +132,9 @@ class CaptioningTask(DecodingTask):
 
     @classmethod
     def from_state(cls, cfg: Config, state: dict[str, Any]) -> "CaptioningTask":
-        return cls(cfg, Vocabulary(state["vocabulary"]), int(state["max_caption_length"]))
+        vocabulary = checks.tokens(state, "vocabulary", most=cfg.model.target_vocab_size, first=SPECIAL_TOKENS)
+        return cls(cfg, Vocabulary(vocabulary),
+                   checks.integer(state, "max_caption_length", low=1, high=checks.MAX_DECODE_LENGTH))
 
     # -- decoding -----------------------------------------------------------
 

@@ -39,6 +39,7 @@ from rnnzoo.inference import sampling
 from rnnzoo.config import Config
 from rnnzoo.errors import DataError, RnnzooError
 from rnnzoo.tasks.base import EXPORT, GENERATE, PREDICT, Prepared, Task, check_texts
+from rnnzoo.tasks import state_checks as checks
 
 PAD, OOV = 0, 1
 RESERVED = 2
@@ -263,7 +264,10 @@ class CharLanguageModelTask(Task):
 
     @classmethod
     def from_state(cls, cfg: Config, state: dict[str, Any]) -> "CharLanguageModelTask":
-        return cls(cfg, CharVocabulary(state["characters"], state.get("frequencies")))
+        characters = checks.tokens(state, "characters", most=cfg.model.vocab_size - RESERVED, single_characters=True)
+        frequencies = (checks.numbers(state, "frequencies", length=len(characters))
+                       if state.get("frequencies") is not None else None)
+        return cls(cfg, CharVocabulary(characters, frequencies))
 
     # ---- generation and prediction ----------------------------------------------------------------
 

@@ -29,7 +29,8 @@ from rnnzoo.inference.decoding import Seq2SeqDecoder, check_search_arguments, se
 from rnnzoo.errors import DataError
 from rnnzoo.inference.scores import corpus_bleu, exact_accuracy
 from rnnzoo.tasks.base import DecodingTask, Prepared, check_texts
-from rnnzoo.preprocessing.vocabulary import END, PAD, START, Vocabulary, detokenize, tokenize
+from rnnzoo.tasks import state_checks as checks
+from rnnzoo.preprocessing.vocabulary import END, PAD, SPECIAL_TOKENS, START, Vocabulary, detokenize, tokenize
 
 logger = logging.getLogger("rnnzoo")
 
@@ -132,8 +133,11 @@ class Seq2SeqTask(DecodingTask):
 
     @classmethod
     def from_state(cls, cfg: Config, state: dict[str, Any]) -> "Seq2SeqTask":
-        return cls(cfg, Vocabulary(state["source_vocabulary"]), Vocabulary(state["target_vocabulary"]),
-                   int(state["max_target_length"]))
+        m = cfg.model
+        source = checks.tokens(state, "source_vocabulary", most=m.vocab_size, first=SPECIAL_TOKENS)
+        target = checks.tokens(state, "target_vocabulary", most=m.target_vocab_size, first=SPECIAL_TOKENS)
+        return cls(cfg, Vocabulary(source), Vocabulary(target),
+                   checks.integer(state, "max_target_length", low=1, high=checks.MAX_DECODE_LENGTH))
 
     # -- decoding -----------------------------------------------------------
 

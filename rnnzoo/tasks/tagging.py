@@ -37,8 +37,9 @@ from rnnzoo.datasets import conll2000
 from rnnzoo.datasets.conll2000 import Sentence
 from rnnzoo.errors import DataError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
-from rnnzoo.tasks.char_lm import CharVocabulary
-from rnnzoo.preprocessing.vocabulary import Vocabulary
+from rnnzoo.tasks import state_checks as checks
+from rnnzoo.tasks.char_lm import RESERVED, CharVocabulary
+from rnnzoo.preprocessing.vocabulary import SPECIAL_TOKENS, Vocabulary
 
 UNSEEN_TAG = "<unseen>"  # target id 0: a gold tag that the training split never had
 MAX_WORD_CHARS = 20      # longer words keep their first and last 10 characters (prefixes and suffixes)
@@ -237,7 +238,14 @@ class TaggingTask(Task):
 
     @classmethod
     def from_state(cls, cfg: Config, state: dict[str, Any]) -> "TaggingTask":
-        return cls(cfg, {k: state[k] for k in ("target", "words", "characters", "pos", "tags")})
+        m = cfg.model
+        return cls(cfg, {
+            "target": checks.choice(state, "target", ("pos", "chunk")),
+            "words": checks.tokens(state, "words", most=m.vocab_size, first=SPECIAL_TOKENS),
+            "characters": checks.tokens(state, "characters", most=m.char_vocab_size - RESERVED, single_characters=True),
+            "pos": checks.tokens(state, "pos", most=m.tag_feature_vocab_size, first=SPECIAL_TOKENS),
+            "tags": checks.tokens(state, "tags", most=m.num_classes, first=(UNSEEN_TAG,)),
+        })
 
     # ---- prediction -----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from rnnzoo import datasets
 from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
 from rnnzoo.tasks.base import EXPORT, PREDICT, Prepared, Task, check_texts
+from rnnzoo.tasks import state_checks as checks
 from rnnzoo.layers.text import TextToIds
 
 TEST_SAMPLE_SIZE = 5000
@@ -105,9 +106,12 @@ class TextClassificationTask(Task):
 
     @classmethod
     def from_state(cls, cfg: Config, state: dict[str, Any]) -> "TextClassificationTask":
-        vocabulary = state["vocabulary"]
-        to_ids = TextToIds(vocabulary=vocabulary, max_tokens=len(vocabulary), max_length=state["max_length"],
-                           truncate=state["truncate"], name="text_to_ids")
+        # Checked first: TextToIds reads a vocabulary given as a string from that path.
+        vocabulary = checks.tokens(state, "vocabulary", most=cfg.model.vocab_size, first=("", "[UNK]"))
+        max_length = checks.integer(state, "max_length", low=1, high=checks.MAX_LENGTH)
+        truncate = checks.choice(state, "truncate", checks.TRUNCATE_CHOICES)
+        to_ids = TextToIds(vocabulary=vocabulary, max_tokens=len(vocabulary), max_length=max_length,
+                           truncate=truncate, name="text_to_ids")
         return cls(cfg, to_ids)
 
     def serving_model(self, core: keras.Model) -> keras.Model:

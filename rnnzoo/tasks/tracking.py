@@ -32,6 +32,7 @@ import tensorflow as tf
 from rnnzoo import datasets
 from rnnzoo.preprocessing import batching
 from rnnzoo.tasks import kalman
+from rnnzoo.tasks import state_checks as checks
 from rnnzoo.config import Config
 from rnnzoo.errors import DataError
 from rnnzoo.tasks.base import Prepared, Task, check_texts
@@ -140,7 +141,7 @@ class TrackingTask(Task):
 
     @classmethod
     def from_state(cls, cfg: Config, state: dict[str, Any]) -> "TrackingTask":
-        return cls(cfg, float(state["scale"]))
+        return cls(cfg, checks.positive_number(checks.field(state, "scale"), "scale"))
 
     @staticmethod
     def parse_track(text: str) -> np.ndarray:

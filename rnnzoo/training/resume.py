@@ -17,6 +17,7 @@ leaves the state pointing at a complete weights file.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,6 +30,10 @@ from rnnzoo.runs.folder import BEST_WEIGHTS, CHECKPOINTS_DIR, EPOCH_WEIGHTS, Run
 def seed_generator_states(model: keras.Model) -> list:
     """The random generator state variables of every layer (dropout masks), in a fixed order."""
     return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+class DamagedWeights(Exception):
+    """A checkpoint's weights file is missing, truncated or not a weights file (message: its name and why)."""
 
 
 class ResumeCheckpoint(keras.callbacks.Callback):
@@ -46,6 +51,7 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         self.early_stopping = early_stopping
         self.write = write  # False on multi-worker workers other than the chief: they only restore
         self.restored_epoch = 0
+        self.last_state: dict | None = None  # the training state restored or written last: the next one's "previous"
 
     # ---- restore ------------------------------------------------------------------------------------
 
@@ -56,11 +62,30 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         model = self.model
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
-        stopping = self.early_stopping
+        try:
+            self._restore(state)
+        except DamagedWeights as err:
+            damaged = f"{CHECKPOINTS_DIR}/{err} (epoch {state['epoch']})"
+            if state.get("previous") is None:
+                raise RunFolderError(f"{self.folder.path}: {damaged} and no earlier checkpoint is kept; "
+                                     f"delete {self.folder.checkpoints} to start over") from None
+            print(f"rnnzoo: {damaged}; resuming from epoch {state['previous']['epoch']} instead", file=sys.stderr)
+            if self.early_stopping is not None:
+                self.early_stopping.best_weights = None  # the newest state's best weights may have loaded
+            try:
+                self._restore(state["previous"])
+            except DamagedWeights as err:
+                raise RunFolderError(f"{self.folder.path}: {damaged}, and so is the checkpoint of epoch "
+                                     f"{state['previous']['epoch']} ({CHECKPOINTS_DIR}/{err}); "
+                                     f"delete {self.folder.checkpoints} to start over") from None
+
+    def _restore(self, state: dict) -> None:
+        """Loads one saved training state into the model and early stopping; weights files may be damaged."""
+        model, stopping = self.model, self.early_stopping
         if stopping is not None and state.get("best_weights"):
-            model.load_weights(self.folder.checkpoint_weights(state["best_weights"]))
+            self._load_weights(state["best_weights"])
             stopping.best_weights = model.get_weights()
-        model.load_weights(self.folder.checkpoint_weights(state["weights"]))
+        self._load_weights(state["weights"])
         generators, saved = seed_generator_states(model), state.get("seed_generator_states", [])
         if saved and len(generators) != len(saved):
             raise RunFolderError(f"{self.folder.checkpoints}: the checkpoint was saved by a different model; "
@@ -71,8 +96,16 @@ class ResumeCheckpoint(keras.callbacks.Callback):
             for key, value in state["early_stopping"].items():
                 setattr(stopping, key, value)
         self.restored_epoch = state["epoch"]
+        self.last_state = state
         # fit() starts its epoch loop here (Keras' BackupAndRestore uses the same attribute).
         model._initial_epoch = self.params["epochs"] if state.get("stopped") else state["epoch"]
+
+    def _load_weights(self, name: str) -> None:
+        try:
+            self.model.load_weights(self.folder.checkpoint_weights(name))
+        except (OSError, ValueError, KeyError, TypeError) as err:  # missing, truncated, garbage (h5py, Keras)
+            reason = str(err).splitlines()[0] if str(err) else ""
+            raise DamagedWeights(f"{name} is damaged ({type(err).__name__}{': ' + reason if reason else ''})") from None
 
     # ---- save ---------------------------------------------------------------------------------------
 
@@ -84,7 +117,7 @@ class ResumeCheckpoint(keras.callbacks.Callback):
                 self.model.save_weights(Path(scratch) / "discarded.weights.h5")
             [v.numpy() for v in seed_generator_states(self.model)]  # the same reads as the chief's
             return
-        previous = self.folder.read_checkpoint() or {}
+        previous = self.last_state or {}
         weights = EPOCH_WEIGHTS.format(epoch=epoch + 1)
         with self.folder.writing_checkpoint_weights(weights) as temporary:
             self.model.save_weights(temporary)
@@ -113,8 +146,13 @@ class ResumeCheckpoint(keras.callbacks.Callback):
             state["early_stopping"] = {"best": _plain(stopping.best), "best_epoch": stopping.best_epoch,
                                        "wait": stopping.wait, "stopped_epoch": stopping.stopped_epoch,
                                        "best_within_epoch": within}
+        # The state before this one, and its weights files, stay: a damaged newest weights file falls back to them.
+        if previous.get("weights"):
+            state["previous"] = {key: value for key, value in previous.items() if key != "previous"}
         self.folder.write_checkpoint(state)
-        self.folder.remove_checkpoint_weights(keep={weights, state.get("best_weights")})
+        self.last_state = state
+        kept = (state, state.get("previous") or {})
+        self.folder.remove_checkpoint_weights(keep={s.get(key) for s in kept for key in ("weights", "best_weights")})
 
 
 def _plain(value):

@@ -132,25 +132,27 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
     # Every worker resumes from the chief's checkpoints; a worker other than the chief writes its results apart.
     chief_folder = RunFolder(out_dir if out_dir is not None else default_run_dir(cfg.name))
     folder = chief_folder if chief else chief_folder.worker(distribute.read_tf_config()["task"]["index"])
+    # Before the data loads: a file at --out, or another process training there, is found at once.
+    with folder.training_lock():
+        adapting = recipe(cfg)
+        prepared = adapting.prepare(data_dir=data_dir, download=download)
+        cfg = cfg.replace(**prepared.overrides)
+        folder.check_resumable(cfg)
+        # From here on the task is a value of the final config (the data decides sizes such as the vocabulary).
+        task = adapting.with_config(cfg)
+        folder.write_config(cfg)
+        folder.write_task(task)
+        # Evaluation reads the data from here again; None is the standard route ($RNNZOO_DATA_DIR, then download).
+        prepared.info[DATA_DIR_KEY] = None if data_dir is None else str(data_dir)
 
-    adapting = recipe(cfg)
-    prepared = adapting.prepare(data_dir=data_dir, download=download)
-    folder.create()  # only once the data loaded: a failed start leaves no empty folder
-    cfg = cfg.replace(**prepared.overrides)
-    folder.check_resumable(cfg)
-    # From here on the task is a value of the final config (the data decides sizes such as the vocabulary).
-    task = adapting.with_config(cfg)
-    folder.write_config(cfg)
-    folder.write_task(task)
-    # Evaluation reads the data from here again; None is the standard route ($RNNZOO_DATA_DIR, then download).
-    prepared.info[DATA_DIR_KEY] = None if data_dir is None else str(data_dir)
-
-    if strategy == "multi-worker":
-        for split in ("train", "validation", "test", "test_sample"):
-            setattr(prepared, split, shard_by_data(getattr(prepared, split)))
-    with precision_scope(cfg.train.mixed_precision), (distributed.scope() if distributed else contextlib.nullcontext()):
-        return _fit_and_save(task, prepared, cfg, folder, chief_folder, chief=chief, strategy=strategy,
-                             verbose=verbose, callbacks=callbacks, test_checkpoints_per_epoch=test_checkpoints_per_epoch)
+        if strategy == "multi-worker":
+            for split in ("train", "validation", "test", "test_sample"):
+                setattr(prepared, split, shard_by_data(getattr(prepared, split)))
+        scope = distributed.scope() if distributed else contextlib.nullcontext()
+        with precision_scope(cfg.train.mixed_precision), scope:
+            return _fit_and_save(task, prepared, cfg, folder, chief_folder, chief=chief, strategy=strategy,
+                                 verbose=verbose, callbacks=callbacks,
+                                 test_checkpoints_per_epoch=test_checkpoints_per_epoch)
 
 
 def _fit_and_save(task, prepared, cfg, folder: RunFolder, chief_folder: RunFolder, *, chief: bool, strategy: str,
