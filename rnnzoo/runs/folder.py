@@ -404,6 +404,28 @@ class RunFolder:
     def checkpoints(self) -> Path:
         return self.path / CHECKPOINTS_DIR
 
+    def finished_epochs(self, epochs: int) -> int | None:
+        """Epochs a finished run trained, when this folder holds one that asked for no more than `epochs`; else None.
+
+        Finished: the last checkpoint is at or past `epochs` (or early stopping ended it) and the
+        model and metrics were written after it. Re-running such a run has nothing to do.
+        """
+        state = self.read_checkpoint()
+        if state is None or not (state.get("stopped") or state["epoch"] >= epochs):
+            return None
+        if not ((self.path / MODEL_FILE).exists() and (self.path / METRICS_FILE).exists()):
+            return None  # killed after the last epoch, before the results were written: train finishes them
+        return int(state["epoch"])
+
+    def previous_metrics(self) -> dict[str, Any]:
+        """The metrics an earlier process of this run wrote (a resumed run adds its timings to them), or {}."""
+        if not (self.path / METRICS_FILE).exists():
+            return {}
+        try:
+            return self.read_metrics()
+        except RunFolderError:
+            return {}  # unreadable: this run rewrites it
+
     def read_checkpoint(self) -> dict[str, Any] | None:
         """The last saved training state (checkpoints/state.json), or None when no epoch has completed yet."""
         path = self.checkpoints / CHECKPOINT_STATE_FILE

@@ -138,6 +138,14 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         prepared = adapting.prepare(data_dir=data_dir, download=download)
         cfg = cfg.replace(**prepared.overrides)
         folder.check_resumable(cfg)
+        finished = folder.finished_epochs(cfg.train.epochs)
+        if finished is not None:  # nothing to train: say so and leave every file as it is
+            print(f"rnnzoo: {folder.path} holds a finished run ({finished} epoch{'s' if finished != 1 else ''}); "
+                  f"nothing to do. Ask for more --epochs to train further, or choose another --out (or delete "
+                  f"the folder) to start over.", file=sys.stderr)
+            from rnnzoo.runs.run import Run
+
+            return Run(folder.path)
         # From here on the task is a value of the final config (the data decides sizes such as the vocabulary).
         task = adapting.with_config(cfg)
         folder.write_config(cfg)
@@ -208,11 +216,19 @@ def _fit_and_save(task, prepared, cfg, folder: RunFolder, chief_folder: RunFolde
 
     test = model.evaluate(prepared.test, return_dict=True, verbose=0) if prepared.test is not None else {}
     folder.save_model(model)
-    train_seconds = sum(throughput.seconds)
+    # A resumed run's timings cover every process: history.csv has each epoch's training seconds, and the
+    # wall time and word-vector seconds of an earlier process that finished are in its metrics.json.
+    history = folder.read_history()
+    previous = folder.previous_metrics()
+    train_seconds = sum(row.get("train_seconds", 0.0) for row in history) or sum(throughput.seconds)
+    epochs_timed = sum(1 for row in history if "train_seconds" in row) or len(throughput.seconds)
+    wall_seconds += previous.get("wall_seconds", 0.0) if isinstance(previous.get("wall_seconds"), (int, float)) else 0.0
+    if "embedding_init_seconds" not in prepared.info and "embedding_init_seconds" in previous:
+        prepared.info["embedding_init_seconds"] = previous["embedding_init_seconds"]
     metrics = {
         **{f"test_{k}": float(v) for k, v in test.items()},
-        "epochs_run": len(folder.read_history()),  # resumed runs count every epoch
-        "samples_per_second": (prepared.num_train * len(throughput.seconds) / train_seconds) if train_seconds else None,
+        "epochs_run": len(history),  # resumed runs count every epoch
+        "samples_per_second": (prepared.num_train * epochs_timed / train_seconds) if train_seconds else None,
         "train_seconds": train_seconds,
         "wall_seconds": wall_seconds,
         **prepared.info,
