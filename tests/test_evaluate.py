@@ -48,3 +48,11 @@ def test_captioning_evaluate_reports_bleu_and_exact_match_like_metrics_json(capt
     for key in ("test_bleu", "test_exact_accuracy", "bleu_signature"):
         assert results[key] == pytest.approx(caption_run.metrics[key]) if key != "bleu_signature" \
             else results[key] == caption_run.metrics[key]
+
+
+def test_evaluate_says_which_recorded_data_path_it_reads(tiny_sentiment_run, capsys):
+    # The path comes from the run folder's metrics.json (a folder may come from elsewhere): say it, once.
+    _, err = _cli_evaluate(tiny_sentiment_run, capsys)
+    recorded = tiny_sentiment_run.metrics["data_dir"]
+    assert err.count(f"rnnzoo: reading the test split from {recorded} (where {tiny_sentiment_run.dir} was trained "
+                     "from; --data-dir chooses another)") == 1

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -108,10 +109,14 @@ class Run:
     def evaluate(self, *, data_dir=None, download: bool | None = None) -> dict[str, Any]:
         """Loss and metrics on the test split, and the task's summary figures (BLEU, exact match) as in metrics.json.
 
-        `data_dir` defaults to where the run was trained from.
+        `data_dir` defaults to where the run was trained from, as its metrics.json records it; that
+        path comes from the run folder, so the line on stderr says which one is read.
         """
         if data_dir is None:
             data_dir = self.folder.data_dir()
+            if data_dir is not None:
+                print(f"rnnzoo: reading the test split from {data_dir} (where {self.dir} was trained from; "
+                      "--data-dir chooses another)", file=sys.stderr)
         test = self.task.test_split(data_dir=data_dir, download=download)
         with warnings.catch_warnings():  # Keras warns at the end of every tf.data split of unknown length
             warnings.filterwarnings("ignore", message="Your input ran out of data")
