@@ -76,7 +76,7 @@ def cmd_train(args) -> int:
     if args.deterministic:
         overrides["deterministic"] = True
     run = train(args.name, data_dir=_data_dir(args), out_dir=args.out, download=False if args.no_download else None,
-                strategy=args.strategy,
+                strategy=args.strategy, tensorboard=args.tensorboard,
                 # A progress bar in a terminal; one line per epoch in logs and pipes.
                 verbose="auto" if sys.stdout.isatty() else 2, **overrides)
     print(json.dumps({k: v for k, v in run.metrics.items() if k != "versions"}, indent=2))
@@ -182,6 +182,8 @@ def add_parsers(commands) -> None:
                    help="float16 compute on GPU (bfloat16 on CPU), float32 variables, head and loss")
     p.add_argument("--strategy", default="default", metavar="NAME",
                    help="default | mirrored (all local GPUs) | multi-worker (hosts in TF_CONFIG); TensorFlow backend")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard logs into RUN/tensorboard (open with: tensorboard --logdir RUN/tensorboard)")
     p.add_argument("--seed", type=int, help="random seed of weights, dropout and data order (train.seed)")
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic TensorFlow kernels: the same seed gives bit-identical weights (train.deterministic)")

@@ -46,6 +46,7 @@ HISTORY_FILE = "history.csv"
 CURVES_FILE = "curves.png"
 METRICS_FILE = "metrics.json"
 CHECKPOINTS_DIR = "checkpoints"
+TENSORBOARD_DIR = "tensorboard"  # train(tensorboard=True): Keras' TensorBoard logs
 CHECKPOINT_STATE_FILE = "state.json"
 WEIGHTS_SUFFIX = ".weights.h5"
 EPOCH_WEIGHTS = "epoch-{epoch:04d}" + WEIGHTS_SUFFIX  # each epoch's weights, a new name each time
@@ -403,6 +404,11 @@ class RunFolder:
     @property
     def checkpoints(self) -> Path:
         return self.path / CHECKPOINTS_DIR
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        """Where `train(tensorboard=True)` writes TensorBoard logs (`tensorboard --logdir` reads them)."""
+        return self.path / TENSORBOARD_DIR
 
     def finished_epochs(self, epochs: int) -> int | None:
         """Epochs a finished run trained, when this folder holds one that asked for no more than `epochs`; else None.

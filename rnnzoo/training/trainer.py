@@ -91,7 +91,8 @@ def default_run_dir(name: str) -> Path:
 
 def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = None, batch_size: int | None = None,
           download: bool | None = None, verbose: str | int = "auto", callbacks: list | tuple = (),
-          test_checkpoints_per_epoch: int = 0, strategy: str = "default", **overrides: Any):
+          test_checkpoints_per_epoch: int = 0, strategy: str = "default", tensorboard: bool = False,
+          **overrides: Any):
     """Trains a named model (or TOML config) on its task's data and returns the `Run`.
 
     Args:
@@ -109,6 +110,8 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         strategy: "default" (one device), "mirrored" (all local GPUs) or "multi-worker"
             (hosts listed in TF_CONFIG); see `rnnzoo.training.distribute`. Under "multi-worker" only the
             chief writes `out_dir`; another worker writes its own results to `out_dir/worker-INDEX`.
+        tensorboard: also write TensorBoard logs into the run folder's `tensorboard/` (Keras' callback:
+            loss, metrics and learning rate per epoch, the graph); a resumed run adds to them.
     """
     if epochs is not None:
         overrides["epochs"] = epochs
@@ -160,11 +163,11 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         with precision_scope(cfg.train.mixed_precision), scope:
             return _fit_and_save(task, prepared, cfg, folder, chief_folder, chief=chief, strategy=strategy,
                                  verbose=verbose, callbacks=callbacks,
-                                 test_checkpoints_per_epoch=test_checkpoints_per_epoch)
+                                 test_checkpoints_per_epoch=test_checkpoints_per_epoch, tensorboard=tensorboard)
 
 
 def _fit_and_save(task, prepared, cfg, folder: RunFolder, chief_folder: RunFolder, *, chief: bool, strategy: str,
-                  verbose, callbacks, test_checkpoints_per_epoch: int):
+                  verbose, callbacks, test_checkpoints_per_epoch: int, tensorboard: bool = False):
     """Builds and compiles the model (under the caller's dtype policy and strategy scope), fits, writes the results."""
     from rnnzoo.runs.run import Run
 
@@ -199,6 +202,8 @@ def _fit_and_save(task, prepared, cfg, folder: RunFolder, chief_folder: RunFolde
     # Last: its end-of-epoch save includes what the other callbacks did (history, early stopping).
     # Every worker restores from the chief's checkpoints; only the chief writes them (the weights are identical).
     resume = ResumeCheckpoint(chief_folder, early_stopping, write=chief)
+    if tensorboard:  # epoch numbers continue on resume, so the curves of every process line up
+        fit_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(folder.tensorboard_dir), write_graph=True))
     fit_callbacks += task.fit_callbacks() + list(callbacks) + [resume]
 
     # Length-bucketed pipelines have no known length, so Keras warns at the end of the first epoch.
