@@ -3,6 +3,9 @@
 Each format is one function that writes atomically: a reader sees the old
 export or the new one, never half of either. `Run.export` builds the serving
 model (the task's preprocessing in front of the trained core) and calls `export_model`.
+A task whose answer comes from a search (seq2seq) hands over a description
+instead (`rnnzoo.tasks.serving`), and a module here writes its graph
+(`rnnzoo.export.seq2seq`): SavedModel only, a `.keras` file holds no loop.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 
 from rnnzoo import files
 from rnnzoo.errors import ConfigError
+from rnnzoo.tasks.serving import Seq2SeqServing
 
 EXPORT_FORMATS = ("savedmodel", "keras")
 
@@ -25,13 +29,21 @@ def export_savedmodel(serving, path: str | Path) -> Path:
     """A TensorFlow SavedModel folder at `path` (replacing an old one whole)."""
     path = Path(path)
     with files.atomic_directory(path) as temporary:
-        serving.export(str(temporary), format="tf_saved_model", verbose=False)
+        if isinstance(serving, Seq2SeqServing):
+            from rnnzoo.export.seq2seq import write_seq2seq
+
+            write_seq2seq(serving, temporary)
+        else:
+            serving.export(str(temporary), format="tf_saved_model", verbose=False)
     return path
 
 
 def export_keras(serving, path: str | Path) -> Path:
     """A `.keras` file at `path`; the preprocessing layers are inside it."""
     path = Path(path)
+    if isinstance(serving, Seq2SeqServing):
+        raise ConfigError(f"A keras export holds one forward model; {serving.name!r} decodes with a search loop, "
+                          "which only a SavedModel carries: use format='savedmodel'. Received: format='keras'")
     if path.suffix != ".keras":
         raise ConfigError(f"A keras export needs a path ending in .keras. Received: path={str(path)!r}")
     with files.atomic_path(path) as temporary:

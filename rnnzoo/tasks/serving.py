@@ -1,0 +1,41 @@
+"""What a task hands to `rnnzoo.export` when its served graph decodes: the models and the facts of its text.
+
+A classifier serves a Keras model (preprocessing in front of the trained
+core). A decoding task cannot: its search loop is not a layer. It declares
+instead what the graph needs, the builders' inference models and its
+preprocessing as plain values, and `rnnzoo.export` writes the tokenization,
+the search and the detokenization around them into the SavedModel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importing rnnzoo.export (the CLI does) must not load Keras
+    from rnnzoo.builders.common import InferenceModels
+
+
+@dataclasses.dataclass(frozen=True)
+class Seq2SeqServing:
+    """A seq2seq run as the exported graph needs it (`rnnzoo.export.seq2seq`).
+
+    Attributes:
+        models: the encoder and one-step decoder (`rnnzoo.builders.seq2seq.seq2seq_inference_models`).
+        attention: whether the step model returns attention scores.
+        tokenizer: "chars" or "words" (`rnnzoo.preprocessing.vocabulary.tokenize`).
+        source_tokens, target_tokens: the vocabularies, index = id (pad, unknown, start, end first).
+        reverse_source: the source tokens are fed in reverse order.
+        max_source_length: longer sources keep their first this many (fed) tokens, as `decode(truncate=True)`.
+        max_output_length: decoding stops after this many tokens without the end token.
+    """
+
+    name: str
+    models: InferenceModels
+    attention: bool
+    tokenizer: str
+    source_tokens: tuple[str, ...]
+    target_tokens: tuple[str, ...]
+    reverse_source: bool
+    max_source_length: int
+    max_output_length: int
