@@ -67,11 +67,6 @@ def test_unseen_characters_map_to_the_unknown_token(run):
     assert set(result["tokens"]) <= set(run.task.target_vocabulary.tokens)
 
 
-def test_export_of_seq2seq_says_use_decode(run):
-    with pytest.raises(RnnzooError, match="decode with `rnnzoo decode RUN_DIR`"):
-        run.export()
-
-
 def test_cli_decode_prints_one_line_per_input(run, capsys, tmp_path):
     assert main(["decode", str(run.dir), "1+2", "30+4", "--beam-width", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
