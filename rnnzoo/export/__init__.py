@@ -3,9 +3,10 @@
 Each format is one function that writes atomically: a reader sees the old
 export or the new one, never half of either. `Run.export` builds the serving
 model (the task's preprocessing in front of the trained core) and calls `export_model`.
-A task whose answer comes from a search (seq2seq) hands over a description
-instead (`rnnzoo.tasks.serving`), and a module here writes its graph
-(`rnnzoo.export.seq2seq`): SavedModel only, a `.keras` file holds no loop.
+A task whose answer comes from a loop (a seq2seq search, a language model's
+generation) hands over a description instead (`rnnzoo.tasks.serving`), and a
+module here writes its graph (`seq2seq`, `char_lm`). A `.keras` file holds no
+loop: it gets the forward model where there is one, else a clear refusal.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from rnnzoo import files
 from rnnzoo.errors import ConfigError
-from rnnzoo.tasks.serving import Seq2SeqServing
+from rnnzoo.tasks.serving import CharLanguageModelServing, Seq2SeqServing
 
 EXPORT_FORMATS = ("savedmodel", "keras")
 
@@ -25,14 +26,26 @@ def check_format(format: str) -> None:
         raise ConfigError(f"`format` must be one of {', '.join(EXPORT_FORMATS)}. Received: format={format!r}")
 
 
+def _graph_writer(serving):
+    """The function that writes the SavedModel of a task's serving description; None for a Keras model."""
+    if isinstance(serving, Seq2SeqServing):
+        from rnnzoo.export.seq2seq import write_seq2seq
+
+        return write_seq2seq
+    if isinstance(serving, CharLanguageModelServing):
+        from rnnzoo.export.char_lm import write_char_lm
+
+        return write_char_lm
+    return None
+
+
 def export_savedmodel(serving, path: str | Path) -> Path:
     """A TensorFlow SavedModel folder at `path` (replacing an old one whole)."""
     path = Path(path)
+    writer = _graph_writer(serving)
     with files.atomic_directory(path) as temporary:
-        if isinstance(serving, Seq2SeqServing):
-            from rnnzoo.export.seq2seq import write_seq2seq
-
-            write_seq2seq(serving, temporary)
+        if writer is not None:
+            writer(serving, temporary)
         else:
             serving.export(str(temporary), format="tf_saved_model", verbose=False)
     return path
@@ -44,6 +57,8 @@ def export_keras(serving, path: str | Path) -> Path:
     if isinstance(serving, Seq2SeqServing):
         raise ConfigError(f"A keras export holds one forward model; {serving.name!r} decodes with a search loop, "
                           "which only a SavedModel carries: use format='savedmodel'. Received: format='keras'")
+    if isinstance(serving, CharLanguageModelServing):
+        serving = serving.next_character  # generation is a loop: the .keras file predicts the next character
     if path.suffix != ".keras":
         raise ConfigError(f"A keras export needs a path ending in .keras. Received: path={str(path)!r}")
     with files.atomic_path(path) as temporary:

@@ -72,8 +72,9 @@ class _Graph:
         _, ids, lengths = self.source(text)
         check = tf.debugging.assert_greater_equal(beam_width, 1, message="`beam_width` must be an integer >= 1")
         with tf.control_dependencies([check]):
-            found = graph_search.beam(self.step, self.encode(ids), batch=tf.shape(ids)[0], beam_width=beam_width,
-                                      start_id=START, end_id=END, max_length=self.serving.max_output_length)
+            beam_width = tf.identity(beam_width)
+        found = graph_search.beam(self.step, self.encode(ids), batch=tf.shape(ids)[0], beam_width=beam_width,
+                                  start_id=START, end_id=END, max_length=self.serving.max_output_length)
         return self.text_of(found, lengths)
 
 

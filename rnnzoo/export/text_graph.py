@@ -22,10 +22,10 @@ def tokens(texts, tokenizer: str) -> tf.RaggedTensor:
     return tf.strings.split(texts)
 
 
-def lookup_table(vocabulary) -> tf.lookup.StaticHashTable:
-    """Token -> id (index in `vocabulary`); any other token is the unknown id, as `Vocabulary.encode`."""
+def lookup_table(vocabulary, first_id: int = 0) -> tf.lookup.StaticHashTable:
+    """Token -> id (`first_id` + index in `vocabulary`); any other token is the unknown id, as `Vocabulary.encode`."""
     keys = tf.constant(list(vocabulary), dtype=tf.string)
-    values = tf.range(len(vocabulary), dtype=tf.int32)
+    values = tf.range(first_id, first_id + len(vocabulary), dtype=tf.int32)
     return tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(keys, values), default_value=UNKNOWN)
 
 

@@ -10,7 +10,7 @@ the search and the detokenization around them into the SavedModel.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # importing rnnzoo.export (the CLI does) must not load Keras
     from rnnzoo.builders.common import InferenceModels
@@ -39,3 +39,22 @@ class Seq2SeqServing:
     reverse_source: bool
     max_source_length: int
     max_output_length: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CharLanguageModelServing:
+    """A character language model as the exported graph needs it (`rnnzoo.export.char_lm`).
+
+    Attributes:
+        next_character: raw strings -> next-character probabilities (the `serve` signature, and the `.keras` export).
+        step: `[ids (batch, t), *states] -> [logits (batch, t, vocab), *states]`
+            (`rnnzoo.builders.aligned.aligned_inference_models`).
+        characters: the vocabulary, id 2 onwards (0 padding, 1 out-of-vocabulary).
+        start_logits: the first character's logits after an empty prompt (by id).
+    """
+
+    name: str
+    next_character: Any
+    step: Any
+    characters: tuple[str, ...]
+    start_logits: tuple[float, ...]
