@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rnnzoo import files
 from rnnzoo.errors import ConfigError
-from rnnzoo.tasks.serving import CharLanguageModelServing, Seq2SeqServing
+from rnnzoo.tasks.serving import CharLanguageModelServing, Seq2SeqServing, TaggerServing
 
 EXPORT_FORMATS = ("savedmodel", "keras")
 
@@ -36,6 +36,10 @@ def _graph_writer(serving):
         from rnnzoo.export.char_lm import write_char_lm
 
         return write_char_lm
+    if isinstance(serving, TaggerServing):
+        from rnnzoo.export.tagging import write_tagger
+
+        return write_tagger
     return None
 
 
@@ -54,9 +58,10 @@ def export_savedmodel(serving, path: str | Path) -> Path:
 def export_keras(serving, path: str | Path) -> Path:
     """A `.keras` file at `path`; the preprocessing layers are inside it."""
     path = Path(path)
-    if isinstance(serving, Seq2SeqServing):
-        raise ConfigError(f"A keras export holds one forward model; {serving.name!r} decodes with a search loop, "
-                          "which only a SavedModel carries: use format='savedmodel'. Received: format='keras'")
+    if isinstance(serving, (Seq2SeqServing, TaggerServing)):
+        raise ConfigError(f"A keras export holds one forward model; {serving.name!r} decodes with a loop (search "
+                          "or Viterbi), which only a SavedModel carries: use format='savedmodel'. "
+                          "Received: format='keras'")
     if isinstance(serving, CharLanguageModelServing):
         serving = serving.next_character  # generation is a loop: the .keras file predicts the next character
     if path.suffix != ".keras":

@@ -58,3 +58,32 @@ class CharLanguageModelServing:
     step: Any
     characters: tuple[str, ...]
     start_logits: tuple[float, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class TaggerServing:
+    """A tagger as the exported graph needs it (`rnnzoo.export.tagging`).
+
+    Attributes:
+        core: the trained model (word ids, and `chars` / `tag_features` when it reads them).
+        words, pos: the word and POS vocabularies (`Vocabulary` tokens: pad, unknown, start, end first).
+        characters: the character vocabulary, id 2 onwards; None when the model reads no characters.
+        reads_pos: tokens are `word/POS` and the POS is an input.
+        tags: the tag strings by id.
+        softmax: the model gives probabilities (their logs are the scores); else CRF emissions.
+        transitions, start, end: the Viterbi potentials (float64 arrays; -inf where IOB forbids).
+        max_word_chars: longer words keep their first and last half of this many characters.
+    """
+
+    name: str
+    core: Any
+    words: tuple[str, ...]
+    characters: tuple[str, ...] | None
+    pos: tuple[str, ...]
+    reads_pos: bool
+    tags: tuple[str, ...]
+    softmax: bool
+    transitions: Any
+    start: Any
+    end: Any
+    max_word_chars: int
