@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rnnzoo import files
 from rnnzoo.errors import ConfigError
-from rnnzoo.tasks.serving import CharLanguageModelServing, Seq2SeqServing, TaggerServing
+from rnnzoo.tasks.serving import CharLanguageModelServing, ClassifierServing, Seq2SeqServing, TaggerServing
 
 EXPORT_FORMATS = ("savedmodel", "keras")
 
@@ -40,6 +40,10 @@ def _graph_writer(serving):
         from rnnzoo.export.tagging import write_tagger
 
         return write_tagger
+    if isinstance(serving, ClassifierServing):
+        from rnnzoo.export.classifier import write_classifier
+
+        return write_classifier
     return None
 
 
@@ -64,6 +68,8 @@ def export_keras(serving, path: str | Path) -> Path:
                           "Received: format='keras'")
     if isinstance(serving, CharLanguageModelServing):
         serving = serving.next_character  # generation is a loop: the .keras file predicts the next character
+    if isinstance(serving, ClassifierServing):
+        serving = serving.raw_text
     if path.suffix != ".keras":
         raise ConfigError(f"A keras export needs a path ending in .keras. Received: path={str(path)!r}")
     with files.atomic_path(path) as temporary:

@@ -87,3 +87,17 @@ class TaggerServing:
     start: Any
     end: Any
     max_word_chars: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierServing:
+    """A text classifier as the exported graph needs it (`rnnzoo.export.classifier`).
+
+    Attributes:
+        raw_text: raw strings -> the core's scores (the `serve` signature, and the `.keras` export).
+        labels: the class names by index; a single sigmoid score is P(labels[1]).
+    """
+
+    name: str
+    raw_text: Any
+    labels: tuple[str, ...]

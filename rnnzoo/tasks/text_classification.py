@@ -19,6 +19,7 @@ from rnnzoo import datasets
 from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
 from rnnzoo.tasks.base import EXPORT, PREDICT, Prepared, Task, check_texts
+from rnnzoo.tasks.serving import ClassifierServing
 from rnnzoo.layers.text import TextToIds
 
 TEST_SAMPLE_SIZE = 5000
@@ -108,14 +109,19 @@ class TextClassificationTask(Task):
                            truncate=state["truncate"], name="text_to_ids")
         return cls(cfg, to_ids)
 
-    def serving_model(self, core: keras.Model) -> keras.Model:
+    def raw_text_model(self, core: keras.Model) -> keras.Model:
+        """Raw strings in, the core's scores out: the preprocessing layer put back in front of the core."""
         text = keras.Input(shape=(), dtype="string", name="text")
         probabilities = core(self.to_ids(text))
         return keras.Model(text, probabilities, name=f"{self.cfg.name}_raw_text")
 
+    def serving_model(self, core: keras.Model) -> ClassifierServing:
+        """The raw-text model and the labels, for a SavedModel that also names the label (`rnnzoo.export.classifier`)."""
+        return ClassifierServing(name=self.cfg.name, raw_text=self.raw_text_model(core), labels=tuple(self.labels))
+
     def predict(self, core: keras.Model, inputs) -> list[dict[str, Any]]:
         texts = check_texts(inputs)
-        model = self.serving_model(core)
+        model = self.raw_text_model(core)
         results = []
         for start in range(0, len(texts), 64):
             scores = np.asarray(model(tf.constant(texts[start:start + 64]), training=False))
