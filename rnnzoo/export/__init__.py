@@ -15,7 +15,9 @@ from pathlib import Path
 
 from rnnzoo import files
 from rnnzoo.errors import ConfigError
-from rnnzoo.tasks.serving import CharLanguageModelServing, ClassifierServing, Seq2SeqServing, TaggerServing
+from rnnzoo.tasks.serving import (
+    CaptionServing, CharLanguageModelServing, ClassifierServing, Seq2SeqServing, TaggerServing,
+)
 
 EXPORT_FORMATS = ("savedmodel", "keras")
 
@@ -44,6 +46,10 @@ def _graph_writer(serving):
         from rnnzoo.export.classifier import write_classifier
 
         return write_classifier
+    if isinstance(serving, CaptionServing):
+        from rnnzoo.export.captioning import write_captioner
+
+        return write_captioner
     return None
 
 
@@ -62,7 +68,7 @@ def export_savedmodel(serving, path: str | Path) -> Path:
 def export_keras(serving, path: str | Path) -> Path:
     """A `.keras` file at `path`; the preprocessing layers are inside it."""
     path = Path(path)
-    if isinstance(serving, (Seq2SeqServing, TaggerServing)):
+    if isinstance(serving, (Seq2SeqServing, TaggerServing, CaptionServing)):
         raise ConfigError(f"A keras export holds one forward model; {serving.name!r} decodes with a loop (search "
                           "or Viterbi), which only a SavedModel carries: use format='savedmodel'. "
                           "Received: format='keras'")

@@ -101,3 +101,22 @@ class ClassifierServing:
     name: str
     raw_text: Any
     labels: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class CaptionServing:
+    """A captioner as the exported graph needs it (`rnnzoo.export.captioning`).
+
+    Attributes:
+        models: the condition encoder and one-step decoder (`rnnzoo.builders.one_to_many`).
+        image_size, image_channels: what the model reads, (size, size, channels).
+        target_tokens: the caption vocabulary, index = id.
+        max_output_length: decoding stops after this many words without the end token.
+    """
+
+    name: str
+    models: "InferenceModels"
+    image_size: int
+    image_channels: int
+    target_tokens: tuple[str, ...]
+    max_output_length: int
