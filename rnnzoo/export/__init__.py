@@ -16,7 +16,7 @@ from pathlib import Path
 from rnnzoo import files
 from rnnzoo.errors import ConfigError
 from rnnzoo.tasks.serving import (
-    CaptionServing, CharLanguageModelServing, ClassifierServing, Seq2SeqServing, TaggerServing,
+    CaptionServing, CharLanguageModelServing, ClassifierServing, Seq2SeqServing, TaggerServing, TrackerServing,
 )
 
 EXPORT_FORMATS = ("savedmodel", "keras")
@@ -50,6 +50,10 @@ def _graph_writer(serving):
         from rnnzoo.export.captioning import write_captioner
 
         return write_captioner
+    if isinstance(serving, TrackerServing):
+        from rnnzoo.export.tracking import write_tracker
+
+        return write_tracker
     return None
 
 
@@ -76,6 +80,10 @@ def export_keras(serving, path: str | Path) -> Path:
         serving = serving.next_character  # generation is a loop: the .keras file predicts the next character
     if isinstance(serving, ClassifierServing):
         serving = serving.raw_text
+    if isinstance(serving, TrackerServing):
+        raise ConfigError(f"A keras export holds the model alone; {serving.name!r} computes its input features "
+                          "from raw detections, which only a SavedModel carries: use format='savedmodel'. "
+                          "Received: format='keras'")
     if path.suffix != ".keras":
         raise ConfigError(f"A keras export needs a path ending in .keras. Received: path={str(path)!r}")
     with files.atomic_path(path) as temporary:

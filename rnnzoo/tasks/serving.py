@@ -120,3 +120,12 @@ class CaptionServing:
     image_channels: int
     target_tokens: tuple[str, ...]
     max_output_length: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackerServing:
+    """A tracker as the exported graph needs it (`rnnzoo.export.tracking`): the core and the position scale."""
+
+    name: str
+    core: Any
+    scale: float
