@@ -166,7 +166,7 @@ def test_chunk_predict_wants_word_slash_pos(chunk_run, capsys):
         chunk_run.predict(["He/PRP reckons"])
     with pytest.raises(DataError, match="Cannot tag an empty text"):
         chunk_run.predict(["   "])
-    with pytest.raises(ConfigError, match=r"decodes with a loop .* use format='savedmodel'"):
+    with pytest.raises(ConfigError, match=r"serves through Viterbi decoding, .* use format='savedmodel'"):
         chunk_run.export(format="keras")
     assert main(["predict", str(chunk_run.dir), "He/PRP reckons/VBZ"]) == 0
     assert capsys.readouterr().out.startswith("He/")

@@ -1,23 +1,43 @@
-"""What a task hands to `rnnzoo.export` when its served graph decodes: the models and the facts of its text.
+"""What a task hands to `rnnzoo.export`: the models and the plain facts its served graph needs.
 
-A classifier serves a Keras model (preprocessing in front of the trained
-core). A decoding task cannot: its search loop is not a layer. It declares
-instead what the graph needs, the builders' inference models and its
-preprocessing as plain values, and `rnnzoo.export` writes the tokenization,
-the search and the detokenization around them into the SavedModel.
+A served model takes raw inputs and returns the final answer, and most
+answers need more than one forward pass: a search loop (seq2seq,
+captioning), generation (a language model), Viterbi (taggers), or input
+features and a label lookup around the model. A task describes them here
+(its trained or inference models, vocabularies, limits, scales) and
+`rnnzoo.export` writes the TensorFlow graph around the models. Descriptions
+hold Keras models but import nothing heavy: `rnnzoo.export` is imported by
+the CLI at start-up.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # importing rnnzoo.export (the CLI does) must not load Keras
     from rnnzoo.builders.common import InferenceModels
 
 
 @dataclasses.dataclass(frozen=True)
-class Seq2SeqServing:
+class GraphServing:
+    """What every description shares: the named model, its graph module, and what a `.keras` file can hold.
+
+    `writer` names the `rnnzoo.export` function that writes the SavedModel;
+    `keras_model()` is the one Keras model a `.keras` export holds, or None
+    when the served answer needs the graph (`loop` says what, for the refusal).
+    """
+
+    writer: ClassVar[str]
+    loop: ClassVar[str] = ""
+    name: str
+
+    def keras_model(self):
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Seq2SeqServing(GraphServing):
     """A seq2seq run as the exported graph needs it (`rnnzoo.export.seq2seq`).
 
     Attributes:
@@ -30,7 +50,8 @@ class Seq2SeqServing:
         max_output_length: decoding stops after this many tokens without the end token.
     """
 
-    name: str
+    writer: ClassVar[str] = "seq2seq:write_seq2seq"
+    loop: ClassVar[str] = "a search loop"
     models: InferenceModels
     attention: bool
     tokenizer: str
@@ -42,7 +63,7 @@ class Seq2SeqServing:
 
 
 @dataclasses.dataclass(frozen=True)
-class CharLanguageModelServing:
+class CharLanguageModelServing(GraphServing):
     """A character language model as the exported graph needs it (`rnnzoo.export.char_lm`).
 
     Attributes:
@@ -53,15 +74,18 @@ class CharLanguageModelServing:
         start_logits: the first character's logits after an empty prompt (by id).
     """
 
-    name: str
+    writer: ClassVar[str] = "char_lm:write_char_lm"
     next_character: Any
     step: Any
     characters: tuple[str, ...]
     start_logits: tuple[float, ...]
 
+    def keras_model(self):
+        return self.next_character
+
 
 @dataclasses.dataclass(frozen=True)
-class TaggerServing:
+class TaggerServing(GraphServing):
     """A tagger as the exported graph needs it (`rnnzoo.export.tagging`).
 
     Attributes:
@@ -75,7 +99,8 @@ class TaggerServing:
         max_word_chars: longer words keep their first and last half of this many characters.
     """
 
-    name: str
+    writer: ClassVar[str] = "tagging:write_tagger"
+    loop: ClassVar[str] = "Viterbi decoding"
     core: Any
     words: tuple[str, ...]
     characters: tuple[str, ...] | None
@@ -90,7 +115,7 @@ class TaggerServing:
 
 
 @dataclasses.dataclass(frozen=True)
-class ClassifierServing:
+class ClassifierServing(GraphServing):
     """A text classifier as the exported graph needs it (`rnnzoo.export.classifier`).
 
     Attributes:
@@ -98,13 +123,16 @@ class ClassifierServing:
         labels: the class names by index; a single sigmoid score is P(labels[1]).
     """
 
-    name: str
+    writer: ClassVar[str] = "classifier:write_classifier"
     raw_text: Any
     labels: tuple[str, ...]
 
+    def keras_model(self):
+        return self.raw_text
+
 
 @dataclasses.dataclass(frozen=True)
-class CaptionServing:
+class CaptionServing(GraphServing):
     """A captioner as the exported graph needs it (`rnnzoo.export.captioning`).
 
     Attributes:
@@ -114,7 +142,8 @@ class CaptionServing:
         max_output_length: decoding stops after this many words without the end token.
     """
 
-    name: str
+    writer: ClassVar[str] = "captioning:write_captioner"
+    loop: ClassVar[str] = "a search loop"
     models: "InferenceModels"
     image_size: int
     image_channels: int
@@ -123,9 +152,10 @@ class CaptionServing:
 
 
 @dataclasses.dataclass(frozen=True)
-class TrackerServing:
+class TrackerServing(GraphServing):
     """A tracker as the exported graph needs it (`rnnzoo.export.tracking`): the core and the position scale."""
 
-    name: str
+    writer: ClassVar[str] = "tracking:write_tracker"
+    loop: ClassVar[str] = "input features computed from raw detections"
     core: Any
     scale: float
