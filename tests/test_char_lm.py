@@ -72,7 +72,7 @@ def test_cli_generate_prints_prompt_and_continuation(run, capsys):
 def test_predict_and_serving_model_agree(run):
     result = run.predict(["hel", ""])
     assert result[0]["next"][0][0] == "l" and len(result[1]["next"]) == 5
-    served = run.task.serving_model(run.model)(tf.constant(["hel", "hell"])).numpy()
+    served = run.task.next_character_model(run.model)(tf.constant(["hel", "hell"])).numpy()
     ids = run.task.vocabulary.index
     assert served[0].argmax() == ids["l"] and served[1].argmax() == ids["o"]
     np.testing.assert_allclose(served[0][ids["l"]], result[0]["next"][0][1], rtol=1e-4)

@@ -104,10 +104,13 @@ def test_evaluation_reads_the_data_from_where_training_did(tmp_path, metrics, ex
     assert RunFolder(tmp_path).data_dir() == expected
 
 
-def test_export_of_a_task_without_the_capability_names_the_alternative(tmp_path):
+def test_export_of_a_task_without_the_capability_names_the_alternative(tmp_path, monkeypatch):
+    from rnnzoo.tasks.tracking import TrackingTask
+
+    monkeypatch.setattr(TrackingTask, "capabilities", frozenset({"predict"}))  # every task kind exports today
     _write(tmp_path, "config.json", rnnzoo.get_config("tracker_lstm"))
     _write(tmp_path, "preprocessing.json", {"kind": "tracking", "scale": 1.0})
-    with pytest.raises(RnnzooError, match="Export of a tracker .* Use `rnnzoo predict` or Run.predict"):
+    with pytest.raises(RnnzooError, match="Export of aligned models .*; use `rnnzoo predict` or Run.predict"):
         Run(tmp_path).export(tmp_path / "out")
     assert not (tmp_path / "out").exists()
 

@@ -77,11 +77,6 @@ def test_unseen_characters_map_to_the_unknown_token(run):
     assert set(result["tokens"]) <= set(run.task.target_vocabulary.tokens)
 
 
-def test_export_of_seq2seq_says_use_decode(run):
-    with pytest.raises(RnnzooError, match="decode with `rnnzoo decode RUN_DIR`"):
-        run.export()
-
-
 def test_cli_decode_passes_blank_inputs_as_blank_lines(run, capsys, tmp_path):
     """As `predict` does for every task: output lines stay aligned with input lines (Run.decode refuses "")."""
     (tmp_path / "inputs.txt").write_text("5+5\n\n8+9\n", encoding="utf-8")

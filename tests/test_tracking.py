@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import rnnzoo
-from rnnzoo import DataError, RnnzooError
+from rnnzoo import ConfigError, DataError
 from rnnzoo.datasets.tracking import generate, load_tracking
 from rnnzoo.tasks.kalman import kalman_filter, rmse
 from rnnzoo.tasks.tracking import TrackingTask, features, last_detections
@@ -91,5 +91,5 @@ def test_predict_gives_a_position_at_every_step(run):
         run.predict(["0,0 1,a"])
     with pytest.raises(DataError, match="at least one step"):
         run.predict([""])
-    with pytest.raises(RnnzooError, match=r"Export of a tracker \(tracker_lstm\) is not supported yet"):
-        run.export()
+    with pytest.raises(ConfigError, match=r"tracker_lstm.* use format='savedmodel'. Received: format='keras'"):
+        run.export(run.dir / "model.keras", format="keras")

@@ -85,11 +85,13 @@ def test_an_interrupted_savedmodel_export_leaves_the_old_folder_intact(tiny_sent
     path = tiny_sentiment_run.export(tmp_path / "savedmodel")
     before = {p.relative_to(path): p.read_bytes() for p in path.rglob("*") if p.is_file()}
 
-    def half_written_export(self, filepath, *args, **kwargs):
+    def half_written_export(obj, filepath, *args, **kwargs):
         (Path(filepath) / "saved_model.pb").write_bytes(b"half")
         raise KeyboardInterrupt  # Ctrl-C in the middle of writing
 
-    monkeypatch.setattr(keras.Model, "export", half_written_export)
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.saved_model, "save", half_written_export)  # every SavedModel writer ends here
     with pytest.raises(KeyboardInterrupt):
         tiny_sentiment_run.export(path)
     assert {p.relative_to(path): p.read_bytes() for p in path.rglob("*") if p.is_file()} == before

@@ -1,16 +1,25 @@
 """Export of a trained run's serving model (raw inputs in): a SavedModel folder or a `.keras` file.
 
 Each format is one function that writes atomically: a reader sees the old
-export or the new one, never half of either. `Run.export` builds the serving
-model (the task's preprocessing in front of the trained core) and calls `export_model`.
+export or the new one, never half of either. `Run.export` asks the task for
+its serving model and calls `export_model`. A task hands over a Keras model
+that takes raw inputs (the adding models), or a description
+(`rnnzoo.tasks.serving`) whose graph a module here writes: `seq2seq`,
+`captioning` (search in the graph), `char_lm` (generation), `tagging`
+(Viterbi), `classifier` (label strings), `tracking` (input features), on the
+searches of `graph_search` and the text ops of `text_graph`. A `.keras` file
+holds one Keras model: the description's forward model where it has one,
+else a clear refusal.
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from rnnzoo import files
 from rnnzoo.errors import ConfigError
+from rnnzoo.tasks.serving import GraphServing
 
 EXPORT_FORMATS = ("savedmodel", "keras")
 
@@ -25,13 +34,22 @@ def export_savedmodel(serving, path: str | Path) -> Path:
     """A TensorFlow SavedModel folder at `path` (replacing an old one whole)."""
     path = Path(path)
     with files.atomic_directory(path) as temporary:
-        serving.export(str(temporary), format="tf_saved_model", verbose=False)
+        if isinstance(serving, GraphServing):
+            module, function = serving.writer.split(":")  # imported here: importing rnnzoo.export loads no Keras
+            getattr(importlib.import_module(f"rnnzoo.export.{module}"), function)(serving, temporary)
+        else:
+            serving.export(str(temporary), format="tf_saved_model", verbose=False)
     return path
 
 
 def export_keras(serving, path: str | Path) -> Path:
     """A `.keras` file at `path`; the preprocessing layers are inside it."""
     path = Path(path)
+    if isinstance(serving, GraphServing):
+        if serving.keras_model() is None:
+            raise ConfigError(f"A .keras file holds one Keras model; {serving.name!r} serves through {serving.loop}, "
+                              "which only a SavedModel carries: use format='savedmodel'. Received: format='keras'")
+        serving = serving.keras_model()
     if path.suffix != ".keras":
         raise ConfigError(f"A keras export needs a path ending in .keras. Received: path={str(path)!r}")
     with files.atomic_path(path) as temporary:
@@ -43,6 +61,6 @@ _WRITERS = {"savedmodel": export_savedmodel, "keras": export_keras}
 
 
 def export_model(serving, path: str | Path, format: str = "savedmodel") -> Path:
-    """Writes `serving` (a Keras model that takes raw inputs) to `path` in `format`; returns the path."""
+    """Writes `serving` (a Keras model that takes raw inputs, or a description) to `path` in `format`."""
     check_format(format)
     return _WRITERS[format](serving, path)

@@ -154,7 +154,11 @@ class Task(abc.ABC):
                 "use `rnnzoo predict` or Run.predict instead.")
 
     def serving_model(self, core):
-        """A Functional model that takes raw inputs and runs the trained core (tasks that declare "export")."""
+        """What `rnnzoo.export` writes, for tasks that declare "export".
+
+        A Functional model that takes raw inputs and runs the trained core, or
+        the description of a graph with a loop in it (`rnnzoo.tasks.serving`).
+        """
         raise RnnzooError(self.export_refusal)
 
     @abc.abstractmethod

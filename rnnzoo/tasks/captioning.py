@@ -32,13 +32,15 @@ from rnnzoo.inference.decoding import CaptionDecoder, check_search_arguments, se
 from rnnzoo.errors import ConfigError, DataError
 from rnnzoo.inference.scores import corpus_bleu, exact_accuracy
 from rnnzoo.tasks import state_checks as checks
-from rnnzoo.tasks.base import DecodingTask, Prepared
 from rnnzoo.preprocessing.vocabulary import END, PAD, SPECIAL_TOKENS, START, Vocabulary, detokenize, tokenize
+from rnnzoo.tasks.base import DECODE, EXPORT, PREDICT, DecodingTask, Prepared
+from rnnzoo.tasks.serving import CaptionServing
 
 EXTRA_DECODE_STEPS = 10  # decoding may run this many words past the longest training caption
 
 
 class CaptioningTask(DecodingTask):
+    capabilities = frozenset({PREDICT, DECODE, EXPORT})
     state_description = "the vocabulary"
 
     def __init__(self, cfg: Config, vocabulary: Vocabulary | None = None, max_caption_length: int | None = None):
@@ -143,6 +145,14 @@ class CaptioningTask(DecodingTask):
             models = one_to_many_inference_models(core, self.cfg)
             self._decoders[id(core)] = CaptionDecoder(models.encoder, models.step)
         return self._decoders[id(core)]
+
+    def serving_model(self, core) -> CaptionServing:
+        """What the exported graph needs: the inference models, the image shape, the vocabulary, the length cap."""
+        m = self.cfg.model
+        return CaptionServing(name=self.cfg.name, models=one_to_many_inference_models(core, self.cfg),
+                              image_size=m.image_size, image_channels=m.image_channels,
+                              target_tokens=tuple(self.vocabulary.tokens),
+                              max_output_length=self.max_caption_length + EXTRA_DECODE_STEPS)
 
     def images(self, inputs) -> np.ndarray:
         """Image files (paths) or arrays, as a batch the model takes: (n, size, size, channels) uint8."""

@@ -40,6 +40,7 @@ from rnnzoo.config import Config
 from rnnzoo.errors import DataError, RnnzooError
 from rnnzoo.tasks.base import EXPORT, GENERATE, PREDICT, Prepared, Task, check_texts
 from rnnzoo.tasks import state_checks as checks
+from rnnzoo.tasks.serving import CharLanguageModelServing
 
 PAD, OOV = 0, 1
 RESERVED = 2
@@ -289,7 +290,7 @@ class CharLanguageModelTask(Task):
                                 start_logits=self.vocabulary.start_logits())
         return [self.vocabulary.decode(row) for row in ids]
 
-    def serving_model(self, core: keras.Model) -> keras.Model:
+    def next_character_model(self, core: keras.Model) -> keras.Model:
         """Raw strings in, the probabilities of the next character (by id) out."""
         from rnnzoo.layers.text import CharsToIds, LastStepSoftmax
 
@@ -297,6 +298,13 @@ class CharLanguageModelTask(Task):
         ids = CharsToIds(self.vocabulary.characters, name="chars_to_ids")(text)
         probabilities = LastStepSoftmax(name="next_character")([core(ids), ids])
         return keras.Model(text, probabilities, name=f"{self.cfg.name}_raw_text")
+
+    def serving_model(self, core: keras.Model) -> CharLanguageModelServing:
+        """The next-character model and what generation needs in the graph (`rnnzoo.export.char_lm`)."""
+        return CharLanguageModelServing(
+            name=self.cfg.name, next_character=self.next_character_model(core),
+            step=aligned_inference_models(core, self.cfg).step, characters=tuple(self.vocabulary.characters),
+            start_logits=tuple(float(x) for x in self.vocabulary.start_logits()))
 
     def predict(self, core: keras.Model, inputs) -> list[dict[str, Any]]:
         """For each text: the most likely next characters and their probabilities."""

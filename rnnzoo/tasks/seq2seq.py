@@ -28,8 +28,9 @@ from rnnzoo.config import Config
 from rnnzoo.inference.decoding import Seq2SeqDecoder, check_search_arguments, search
 from rnnzoo.errors import DataError
 from rnnzoo.inference.scores import corpus_bleu, exact_accuracy
-from rnnzoo.tasks.base import DecodingTask, Prepared, check_texts
 from rnnzoo.tasks import state_checks as checks
+from rnnzoo.tasks.base import DECODE, EXPORT, PREDICT, DecodingTask, Prepared, check_texts
+from rnnzoo.tasks.serving import Seq2SeqServing
 from rnnzoo.preprocessing.vocabulary import END, PAD, SPECIAL_TOKENS, START, Vocabulary, detokenize, tokenize
 
 logger = logging.getLogger("rnnzoo")
@@ -38,6 +39,8 @@ EXTRA_DECODE_STEPS = 10  # decoding may run this many tokens past the longest tr
 
 
 class Seq2SeqTask(DecodingTask):
+
+    capabilities = frozenset({PREDICT, DECODE, EXPORT})
 
     def __init__(self, cfg: Config, source_vocabulary: Vocabulary | None = None,
                  target_vocabulary: Vocabulary | None = None, max_target_length: int | None = None):
@@ -147,6 +150,15 @@ class Seq2SeqTask(DecodingTask):
             self._decoders[id(core)] = Seq2SeqDecoder(models.encoder, models.step,
                                                       attention=self.cfg.model.attention != "none")
         return self._decoders[id(core)]
+
+    def serving_model(self, core) -> Seq2SeqServing:
+        """What the exported graph needs: the inference models, vocabularies and limits (`rnnzoo.export.seq2seq`)."""
+        return Seq2SeqServing(
+            name=self.cfg.name, models=seq2seq_inference_models(core, self.cfg),
+            attention=self.cfg.model.attention != "none", tokenizer=self.tokenizer,
+            source_tokens=tuple(self.source_vocabulary.tokens), target_tokens=tuple(self.target_vocabulary.tokens),
+            reverse_source=self.cfg.data.reverse_source, max_source_length=self.cfg.data.max_length,
+            max_output_length=self.max_target_length + EXTRA_DECODE_STEPS)
 
     def _source_ids(self, texts: list[str], *, truncate: bool = False) -> list[list[int]]:
         """Ids per text; unseen tokens become the unknown id. An empty source is an error.

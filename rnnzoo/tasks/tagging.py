@@ -36,10 +36,11 @@ from rnnzoo.tasks.tagging_metrics import iob_transition_mask
 from rnnzoo.datasets import conll2000
 from rnnzoo.datasets.conll2000 import Sentence
 from rnnzoo.errors import DataError
-from rnnzoo.tasks.base import Prepared, Task, check_texts
 from rnnzoo.tasks import state_checks as checks
 from rnnzoo.tasks.char_lm import RESERVED, CharVocabulary
 from rnnzoo.preprocessing.vocabulary import SPECIAL_TOKENS, Vocabulary
+from rnnzoo.tasks.base import EXPORT, PREDICT, Prepared, Task, check_texts
+from rnnzoo.tasks.serving import TaggerServing
 
 UNSEEN_TAG = "<unseen>"  # target id 0: a gold tag that the training split never had
 MAX_WORD_CHARS = 20      # longer words keep their first and last 10 characters (prefixes and suffixes)
@@ -57,6 +58,7 @@ def clip_word(word: str) -> str:
 
 
 class TaggingTask(Task):
+    capabilities = frozenset({PREDICT, EXPORT})
     supports_embedding_init = True
     state_description = "the vocabularies"
 
@@ -274,10 +276,15 @@ class TaggingTask(Task):
     def format_prediction(prediction: dict[str, Any]) -> str:
         return " ".join(f"{word}/{tag}" for word, tag in zip(prediction["words"], prediction["tags"]))
 
-    @property
-    def export_refusal(self) -> str:
-        return (f"Export of a tagger ({self.cfg.name}) is not supported yet: its word, character and "
-                "tag lookups run in Python. Use `rnnzoo predict` or Run.predict.")
+    def serving_model(self, core) -> TaggerServing:
+        """The core, the vocabularies and the Viterbi potentials of `tag` (`rnnzoo.export.tagging`)."""
+        crf = crf_layer(core)
+        transitions, start, end = self._decoding_potentials(crf)
+        return TaggerServing(
+            name=self.cfg.name, core=core, words=tuple(self.words.tokens),
+            characters=tuple(self.characters.characters) if self.uses_chars else None,
+            pos=tuple(self.pos.tokens), reads_pos=self.uses_pos, tags=tuple(self.tags), softmax=crf is None,
+            transitions=transitions, start=start, end=end, max_word_chars=MAX_WORD_CHARS)
 
 
 def _pad(encoded: list) -> dict[str, np.ndarray] | np.ndarray:

@@ -20,6 +20,7 @@ from rnnzoo.preprocessing import batching
 from rnnzoo.config import Config
 from rnnzoo.tasks.base import EXPORT, PREDICT, Prepared, Task, check_texts
 from rnnzoo.tasks import state_checks as checks
+from rnnzoo.tasks.serving import ClassifierServing
 from rnnzoo.layers.text import TextToIds
 
 TEST_SAMPLE_SIZE = 5000
@@ -114,10 +115,15 @@ class TextClassificationTask(Task):
                            truncate=truncate, name="text_to_ids")
         return cls(cfg, to_ids)
 
-    def serving_model(self, core: keras.Model) -> keras.Model:
+    def raw_text_model(self, core: keras.Model) -> keras.Model:
+        """Raw strings in, the core's scores out: the preprocessing layer put back in front of the core."""
         text = keras.Input(shape=(), dtype="string", name="text")
         probabilities = core(self.to_ids(text))
         return keras.Model(text, probabilities, name=f"{self.cfg.name}_raw_text")
+
+    def serving_model(self, core: keras.Model) -> ClassifierServing:
+        """The raw-text model and the labels, for a SavedModel that also names the label (`rnnzoo.export.classifier`)."""
+        return ClassifierServing(name=self.cfg.name, raw_text=self.raw_text_model(core), labels=tuple(self.labels))
 
     def predict(self, core: keras.Model, inputs) -> list[dict[str, Any]]:
         texts = check_texts(inputs)
@@ -135,7 +141,7 @@ class TextClassificationTask(Task):
         Calling the Keras model eagerly per batch ran ~30x slower than the SavedModel (issue 16, point 3).
         """
         if id(core) not in self._predict_functions:
-            model = self.serving_model(core)
+            model = self.raw_text_model(core)
             self._predict_functions[id(core)] = tf.function(
                 lambda text: model(text, training=False), input_signature=[tf.TensorSpec([None], tf.string)],
                 reduce_retracing=True)

@@ -35,7 +35,8 @@ from rnnzoo.tasks import kalman
 from rnnzoo.tasks import state_checks as checks
 from rnnzoo.config import Config
 from rnnzoo.errors import DataError
-from rnnzoo.tasks.base import Prepared, Task, check_texts
+from rnnzoo.tasks.base import EXPORT, PREDICT, Prepared, Task, check_texts
+from rnnzoo.tasks.serving import TrackerServing
 
 MISSED_WORDS = ("-", "nan", "?")
 
@@ -79,6 +80,7 @@ def increment_scale(observations: np.ndarray) -> float:
 
 
 class TrackingTask(Task):
+    capabilities = frozenset({PREDICT, EXPORT})
     state_description = "the position scale"
 
     def __init__(self, cfg: Config, scale: float | None = None):
@@ -175,7 +177,6 @@ class TrackingTask(Task):
     def format_prediction(prediction: dict[str, Any]) -> str:
         return " ".join(f"{x:.2f},{y:.2f}" for x, y in prediction["positions"])
 
-    @property
-    def export_refusal(self) -> str:
-        return (f"Export of a tracker ({self.cfg.name}) is not supported yet: its input scaling runs in "
-                "Python. Use `rnnzoo predict` or Run.predict.")
+    def serving_model(self, core) -> TrackerServing:
+        """The core and the position scale; the graph computes the features (`rnnzoo.export.tracking`)."""
+        return TrackerServing(name=self.cfg.name, core=core, scale=float(self.scale))

@@ -1,0 +1,38 @@
+"""An adding model's SavedModel takes (batch, length, 2) (value, marker) sequences and gives `Run.predict`'s sums,
+from a process that imports only TensorFlow."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+import rnnzoo
+
+SERVE = """
+import json, sys
+import tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+signature = model.signatures["serving_default"]
+[name] = signature.structured_input_signature[1]
+served = signature(**{name: tf.constant(json.loads(sys.stdin.read()), tf.float32)})
+assert "rnnzoo" not in sys.modules
+print(json.dumps({"sums": list(served.values())[0].numpy().ravel().tolist(), "input": name}))
+"""
+
+
+def test_savedmodel_adds_like_run_predict_in_a_process_without_rnnzoo(tmp_path):
+    run = rnnzoo.train("adding_gru", out_dir=tmp_path / "run", epochs=1, num_examples=40, seq_length=6, units=4,
+                       verbose=0)
+    rng = np.random.default_rng(0)
+    sequences = np.stack([rng.uniform(size=(9, 2)) for _ in range(5)]).astype("float32")  # longer than training
+    sequences[..., 1] = 0.0
+    sequences[:, [1, 4], 1] = 1.0
+    path = run.export(tmp_path / "exported")
+    result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(sequences.tolist()),
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(answer["sums"], [p["sum"] for p in run.predict(sequences)], rtol=1e-5, atol=1e-6)

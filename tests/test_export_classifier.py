@@ -1,0 +1,44 @@
+"""A classifier's SavedModel keeps its raw-text signature and adds `classify`: the label as a string and its
+probability, as `Run.predict` gives them, from a process that imports only TensorFlow."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+TEXTS = ["a wonderful moving film", "a terrible boring film", "", "   ", "ünïcödé ✓ words never seen", "x" * 10_000]
+
+SERVE = """
+import json, sys
+import tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+texts = tf.constant(json.loads(sys.stdin.read()))
+served = model.signatures["classify"](text=texts)
+default = model.signatures["serving_default"](text=texts)
+print(json.dumps({"labels": [s.decode() for s in served["label"].numpy().tolist()],
+                  "probability": served["probability"].numpy().tolist(),
+                  "probabilities": served["probabilities"].numpy().tolist(),
+                  "default": {k: v.numpy().tolist() for k, v in default.items()},
+                  "signatures": sorted(model.signatures.keys()), "rnnzoo": "rnnzoo" in sys.modules}))
+"""
+
+
+def test_classify_signature_names_the_label_like_run_predict(tiny_sentiment_run, tmp_path):
+    run = tiny_sentiment_run
+    path = run.export(tmp_path / "exported")
+    result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(TEXTS), capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    predicted = run.predict(TEXTS)
+    assert answer["signatures"] == ["classify", "serve", "serving_default"] and not answer["rnnzoo"]
+    assert answer["labels"] == [p["label"] for p in predicted]
+    np.testing.assert_allclose(answer["probability"], [p["probability"] for p in predicted], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(answer["probabilities"], [list(p["probabilities"].values()) for p in predicted],
+                               rtol=1e-5, atol=1e-6)
+    # The raw-text signature is what `model.export` wrote before: one output, the model's scores.
+    assert list(answer["default"]) == ["output_0"]
+    np.testing.assert_allclose(np.ravel(answer["default"]["output_0"]),
+                               [p["probabilities"]["positive"] for p in predicted], rtol=1e-5, atol=1e-6)

@@ -1,0 +1,131 @@
+"""Seq2seq SavedModels decode in the graph: served from a process that imports only TensorFlow, they give
+`Run.decode`'s strings (greedy and beam), and odd inputs get an answer or a clear error, never a crash."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import rnnzoo
+from rnnzoo import ConfigError
+from rnnzoo.cli import main
+
+TINY = {"units": 8, "embedding_dim": 4, "batch_size": 32}
+RUNS = {  # each covers another tokenizer, cell, attention or source order
+    "addition_lstm": {"num_examples": 300, "attention": "dot", "reverse_source": True},
+    "dates_gru": {"num_examples": 300, "attention": "none"},
+    "translate_gru": {"data_dir": "sample", "vocab_size": 300, "target_vocab_size": 300, "max_length": 12,
+                      "dropout": 0.0},
+}
+ODD = ["", "   ", "\t\n", "§¶ unknown ünïcödé ✓", "x" * 10_000]
+
+# Runs in a fresh interpreter: loads the SavedModel with TensorFlow alone and answers every signature.
+SERVE = """
+import json, sys
+import tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+texts = tf.constant(json.loads(sys.stdin.read()))
+strings = lambda tensor: [s.decode("utf-8") for s in tensor.numpy().tolist()]
+answer = {
+    "greedy": strings(model.signatures["serving_default"](text=texts)["output"]),
+    "beam": strings(model.signatures["beam"](text=texts, beam_width=tf.constant(3))["output"]),
+    "signatures": sorted(model.signatures.keys()),
+}
+if "attention" in model.signatures:
+    shown = model.signatures["attention"](text=texts[:1])
+    answer["attention"] = shown["attention"].numpy().tolist()
+many = tf.repeat(texts[:25], 40)  # a batch of 1,000
+answer["many"] = [strings(model.signatures["serving_default"](text=many)["output"]),
+                  strings(model.signatures["beam"](text=many, beam_width=tf.constant(2))["output"])]
+try:
+    model.signatures["beam"](text=texts[:1], beam_width=tf.constant(0))
+except tf.errors.InvalidArgumentError as error:
+    answer["beam_width_0"] = error.message
+assert "rnnzoo" not in sys.modules
+print(json.dumps(answer))
+"""
+
+
+def serve(path, texts: list[str]) -> dict:
+    result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(texts), capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=path.parent)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def scatter_weights(model, scale: float = 1.0, seed: int = 1) -> None:
+    """Moves every weight of a one-epoch model a little, so its decoded outputs are varied (not all empty)."""
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        weight.assign(np.asarray(weight) + rng.normal(scale=scale, size=weight.shape).astype("float32"))
+
+
+@pytest.fixture(scope="module", params=sorted(RUNS))
+def exported(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(request.param)
+    run = rnnzoo.train(request.param, out_dir=folder / "run", epochs=1, verbose=0, **TINY, **RUNS[request.param])
+    scatter_weights(run.model)  # Run.decode and the export share this model object
+    path = run.export(folder / "exported")
+    texts = sources(run) + ODD
+    return run, texts, serve(path, texts)
+
+
+def sources(run, count: int = 40) -> list[str]:
+    """Test sources of the run's data set, cut to `data.max_length` tokens (as decode(truncate=True))."""
+    from rnnzoo import datasets
+
+    texts, _, _ = datasets.examples(run.config, "test", data_dir=run.folder.data_dir())
+    return list(texts[:count])
+
+
+def test_savedmodel_decodes_like_run_decode_in_a_process_without_rnnzoo(exported):
+    run, texts, served = exported
+    real = [t for t in texts if t.strip()]
+    greedy = {r["source"]: r["output"] for r in run.decode(real, truncate=True)}
+    beam = {r["source"]: r["output"] for r in run.decode(real, beam_width=3, truncate=True)}
+    assert served["greedy"] == [greedy.get(t, "") for t in texts]
+    assert served["beam"] == [beam.get(t, "") for t in texts]
+    assert len({*greedy.values()}) > 1, "the scattered weights decode varied outputs"
+    assert "`beam_width` must be an integer >= 1" in served["beam_width_0"]
+    expected = {"beam", "serve", "serving_default"} | ({"attention"} if run.config.model.attention != "none" else set())
+    assert set(served["signatures"]) == expected
+
+
+def test_attention_signature_gives_run_decode_weights(exported):
+    run, texts, served = exported
+    if run.config.model.attention == "none":
+        pytest.skip("no attention in this model")
+    text = texts[0]
+    served = np.asarray(served["attention"][0])
+    [decoded] = run.decode([text], return_attention=True, truncate=True)
+    weights = np.asarray(decoded["attention"])
+    steps = len(decoded["tokens"]) + decoded["ended"]  # the end step included (a cut output has no end step)
+    np.testing.assert_allclose(served[:steps], weights[:steps], atol=1e-5)
+    assert not served[steps:].any(), "zeros after the end step"
+
+
+def test_a_batch_of_a_thousand_decodes_in_one_call(exported):
+    run, texts, served = exported
+    greedy, beam = served["many"]
+    assert greedy == [output for output in served["greedy"][:25] for _ in range(40)]
+    two = {r["source"]: r["output"] for r in run.decode(texts[:25], beam_width=2, truncate=True)}
+    assert beam == [two[t] for t in texts[:25] for _ in range(40)]
+
+
+def test_keras_format_is_refused_with_the_alternative(exported, tmp_path):
+    run, _, _ = exported
+    with pytest.raises(ConfigError, match="use format='savedmodel'. Received: format='keras'"):
+        run.export(tmp_path / "model.keras", format="keras")
+    assert not (tmp_path / "model.keras").exists()
+
+
+def test_cli_exports_a_savedmodel(exported, tmp_path, capsys):
+    run, _, _ = exported
+    if run.config.name != "addition_lstm":
+        pytest.skip("one model is enough for the command line")
+    assert main(["export", str(run.dir), "--format", "savedmodel", "--out", str(tmp_path / "cli")]) == 0
+    assert (tmp_path / "cli" / "saved_model.pb").is_file()
+    assert "exported savedmodel to" in capsys.readouterr().out

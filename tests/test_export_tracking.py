@@ -1,0 +1,42 @@
+"""A tracker's SavedModel takes detections (NaN where missed) and gives `Run.predict`'s positions, computing
+the input features in the graph, from a process that imports only TensorFlow."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+import rnnzoo
+from rnnzoo import datasets
+
+TINY = {"units": 8, "num_examples": 60, "seq_length": 12, "batch_size": 16, "num_layers": 1}
+
+SERVE = """
+import json, sys
+import tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+detections = tf.constant(json.loads(sys.stdin.read()), tf.float32)
+served = model.signatures["serving_default"](detections=detections)
+assert "rnnzoo" not in sys.modules
+print(json.dumps({"positions": served["positions"].numpy().tolist(), "signatures": sorted(model.signatures)}))
+"""
+
+
+def test_savedmodel_tracks_like_run_predict_in_a_process_without_rnnzoo(tmp_path):
+    run = rnnzoo.train("tracker_lstm", out_dir=tmp_path / "run", epochs=1, verbose=0, **TINY)
+    observations = np.asarray(datasets.examples(run.config, "test")[0], dtype=np.float32)
+    observations[0, :3] = np.nan                        # a track that starts unseen
+    observations[1, :] = np.nan                         # a track never seen
+    observations[2, 5:] = np.nan                        # a track lost for good
+    path = run.export(tmp_path / "exported")
+    result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(observations.tolist()),  # NaN
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["signatures"] == ["serve", "serving_default"]
+    np.testing.assert_allclose(answer["positions"], run.task.track(run.model, observations), rtol=1e-5, atol=1e-5)
+    text = " ".join("-" if np.isnan(x) else f"{x!r},{y!r}" for x, y in observations[0].tolist())
+    np.testing.assert_allclose(answer["positions"][0], run.predict([text])[0]["positions"], rtol=1e-5, atol=1e-5)
