@@ -63,7 +63,12 @@ def scatter_weights(model, scale: float = 1.0, seed: int = 1) -> None:
         weight.assign(np.asarray(weight) + rng.normal(scale=scale, size=weight.shape).astype("float32"))
 
 
-@pytest.fixture(scope="module", params=sorted(RUNS))
+# dates_gru (a GRU without attention) is opt-in (`-m slow`): the default suite keeps to its time budget.
+SLOW_RUNS = {"dates_gru"}
+
+
+@pytest.fixture(scope="module", params=[pytest.param(name, marks=pytest.mark.slow) if name in SLOW_RUNS else name
+                                        for name in sorted(RUNS)])
 def exported(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(request.param)
     run = rnnzoo.train(request.param, out_dir=folder / "run", epochs=1, verbose=0, **TINY, **RUNS[request.param])

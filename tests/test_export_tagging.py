@@ -55,7 +55,8 @@ def data_dir(tmp_path_factory):
     return folder
 
 
-@pytest.fixture(scope="module", params=sorted(RUNS))
+# The softmax POS tagger is opt-in (`-m slow`); the CRF chunker, which reads POS, stays in the default suite.
+@pytest.fixture(scope="module", params=["chunk_crf", pytest.param("pos", marks=pytest.mark.slow)])
 def exported(request, data_dir, tmp_path_factory):
     name, overrides = RUNS[request.param]
     folder = tmp_path_factory.mktemp(request.param)

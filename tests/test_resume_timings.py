@@ -6,6 +6,7 @@ import pytest
 
 import rnnzoo
 from imdb_fixtures import write_acl_imdb
+from rnnzoo.runs import RunFolder
 from test_resume import TINY, Crash, CrashMidEpoch
 
 
@@ -42,3 +43,4 @@ def test_rerunning_a_finished_run_says_so_and_changes_nothing(tmp_path, capsys):
     assert f"rnnzoo: {out} holds a finished run (2 epochs); nothing to do" in capsys.readouterr().err
     assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
     assert run.metrics["train_seconds"] > 0 and run.metrics["samples_per_second"] is not None
+    assert not RunFolder(out).tensorboard_dir.exists()  # TensorBoard logs only when asked

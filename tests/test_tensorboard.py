@@ -28,8 +28,3 @@ def test_tensorboard_logs_every_epoch_and_continue_after_a_resume(tmp_path):
     assert train["epoch_learning_rate"] == [0, 1]
     assert validation["epoch_loss"] == [0, 1]
 
-
-def test_no_logs_unless_asked(tmp_path):
-    out = tmp_path / "run"
-    rnnzoo.train("sentiment_bilstm", data_dir=write_acl_imdb(tmp_path), out_dir=out, verbose=0, **{**TINY, "epochs": 1})
-    assert not RunFolder(out).tensorboard_dir.exists()

@@ -220,7 +220,8 @@ def two_epoch_run(tmp_path_factory):
     return data, root / "run"
 
 
-@pytest.mark.parametrize("damage", DAMAGES)
+# Each fallback trains an epoch again: "missing" runs by default, the other two damages are opt-in (`-m slow`).
+@pytest.mark.parametrize("damage", ["missing", *(pytest.param(d, marks=pytest.mark.slow) for d in ("truncated", "garbage"))])
 def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(two_epoch_run, tmp_path, capsys, damage):
     data, trained = two_epoch_run
     folder = tmp_path / "run"
