@@ -246,3 +246,18 @@ def test_weight_averaging_puts_the_moving_average_into_the_model_at_each_epoch_e
         assert model.optimizer.use_ema and model.optimizer.ema_momentum == 0.5
         model.fit(x, y, epochs=2, batch_size=4, verbose=0, callbacks=callbacks)
         assert (max(Gap.gaps) == 0.0) == expect_equal
+
+
+def test_many_inputs_take_the_traced_path_with_the_same_answers(run):
+    # More than one batch runs the raw-text model as one traced tf.function (issue 16, point 3); one batch runs
+    # eagerly (no tracing latency for a few reviews). Both give the same probabilities.
+    from rnnzoo.tasks.text_classification import PREDICT_BATCH
+
+    texts = [f"review {i}: {'a moving film' if i % 2 else 'two hours I will never get back'}"
+             for i in range(PREDICT_BATCH + 9)]
+    many = run.predict(texts)
+    assert len(many) == len(texts) and [r["text"] for r in many] == texts
+    for chosen in (0, 1, PREDICT_BATCH + 8):
+        one = run.predict([texts[chosen]])[0]
+        assert one["label"] == many[chosen]["label"]
+        assert one["probability"] == pytest.approx(many[chosen]["probability"], abs=1e-5)
