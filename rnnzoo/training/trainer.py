@@ -25,6 +25,7 @@ from rnnzoo.builders.precision import precision_scope
 from rnnzoo.config.registry import load_config
 from rnnzoo.errors import ConfigError
 from rnnzoo.runs.folder import DATA_DIR_KEY, RunFolder, versions
+from rnnzoo.runs.run import Run
 from rnnzoo.tasks import check_options, task_class
 from rnnzoo.training.callbacks import (
     AverageWeightsEachEpoch, EarlyStoppingWithinEpoch, RunFolderLogger, TestCheckpoints, Throughput,
@@ -146,8 +147,6 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
             print(f"rnnzoo: {folder.path} holds a finished run ({finished} epoch{'s' if finished != 1 else ''}); "
                   f"nothing to do. Ask for more --epochs to train further, or choose another --out (or delete "
                   f"the folder) to start over.", file=sys.stderr)
-            from rnnzoo.runs.run import Run
-
             return Run(folder.path)
         # From here on the task is a value of the final config (the data decides sizes such as the vocabulary).
         task = adapting.with_config(cfg)
@@ -169,8 +168,6 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
 def _fit_and_save(task, prepared, cfg, folder: RunFolder, chief_folder: RunFolder, *, chief: bool, strategy: str,
                   verbose, callbacks, test_checkpoints_per_epoch: int, tensorboard: bool = False):
     """Builds and compiles the model (under the caller's dtype policy and strategy scope), fits, writes the results."""
-    from rnnzoo.runs.run import Run
-
     model = task.training_model(cfg)
     if prepared.target_counts is not None:
         start_head_at_prior(model, prepared.target_counts)
