@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-torch docs clean
+.PHONY: demo test test-slow test-torch docs clean
 
 $(BIN)/rnnzoo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: $(BIN)/rnnzoo
 test: $(BIN)/rnnzoo
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
+
+# The opt-in tests (`-m slow`): every named model exported, converter-heavy exports, long resumes and builds.
+test-slow: $(BIN)/rnnzoo
+	$(BIN)/python -m pytest -q -m slow
 
 # The builder tests again under KERAS_BACKEND=torch, in a venv without TensorFlow: every named model
 # must build, train and predict there, and rnnzoo's right-padded LSTM/GRU path must match Keras' masked loop.
