@@ -23,7 +23,7 @@ SENTENCES = {
     True: ["He/PRP reckons/VBZ the/DT deficit/NN ./.", "Confidence/NN in/IN the/DT pound/NN",
            "UNSEEN/NNP Wörds/NNS 1987/CD ,/, a/b/DT extraordinarily-long-unseen-word/JJ", "",
            " ".join(["the/DT pound/NN"] * 300)],
-    False: ["He reckons the deficit .", "Confidence in the pound", "UNSEEN Wörds 1987 , a/b extraordinarily-long-word",
+    False: ["He reckons the deficit .", "Confidence in the pound", 'It won\'t "narrow" (at $5, 1,000 or 1/2).', "UNSEEN Wörds 1987 , a/b extraordinarily-long-word",
             "", "   ", " ".join(["the pound"] * 300)],
 }
 

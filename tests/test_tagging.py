@@ -177,8 +177,10 @@ def test_pos_run_never_reads_the_pos_column(data_dir, tmp_path):
                        target="pos", **TINY)
     assert run.config.model.tag_feature_dim == 0 and "test_chunk_f1" not in run.metrics
     assert 0.0 <= run.metrics["test_token_accuracy"] <= 1.0
-    [prediction] = run.predict(["He reckons the unseenword will narrow ."])
+    [prediction, untokenized] = run.predict(["He reckons the unseenword will narrow .", "It won't narrow."])
     assert len(prediction["tags"]) == 7 and set(prediction["tags"]) <= set(run.task.tags[1:])
+    # split like the training data (Penn Treebank tokens), not on spaces only
+    assert untokenized["words"] == ["It", "wo", "n't", "narrow", "."] and len(untokenized["tags"]) == 5
 
 
 def test_cli_train_on_a_malformed_file_exits_2_with_one_line(tmp_path, capsys):

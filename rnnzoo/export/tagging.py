@@ -1,8 +1,9 @@
 """A tagger as a SavedModel: sentence strings in, tag strings out, with Viterbi (CRF, IOB rules) in the graph.
 
 Signature `serving_default` (also `serve`): `text` (1-D tf.string, one
-sentence per row, words separated by white space; `word/POS` tokens when the
-model reads the part of speech) -> `tags` and `words` (batch, words) strings,
+sentence per row, split into Penn Treebank tokens by `preprocessing.treebank`'s
+rules; `word/POS` tokens separated by spaces when the model reads the part of
+speech) -> `tags` and `words` (batch, words) strings,
 "" past each sentence's end, and `length` (int32) words per sentence. An
 empty sentence has no tags; a token without `/POS` for a chunker that reads
 POS is an InvalidArgumentError naming the expected form. The tags are
@@ -18,6 +19,7 @@ import keras
 import tensorflow as tf
 
 from rnnzoo.export import text_graph
+from rnnzoo.preprocessing import treebank
 from rnnzoo.tasks.serving import TaggerServing
 
 TEXT = tf.TensorSpec([None], tf.string, name="text")
@@ -74,9 +76,11 @@ class _Graph:
 
     def parse(self, text):
         """Words and POS (ragged (batch, words)) as `TaggingTask._parse` splits them."""
-        tokens = tf.strings.split(text)
         if not self.serving.reads_pos:
-            return tokens, None
+            for pattern, replacement in treebank.RULES:  # Penn Treebank tokens, as the training data has them
+                text = tf.strings.regex_replace(text, pattern, replacement)
+            return tf.strings.split(text), None
+        tokens = tf.strings.split(text)
         flat = tokens.flat_values
         check = tf.debugging.Assert(tf.reduce_all(tf.strings.regex_full_match(flat, "(?s).+/[^/]*")), [
             "This chunker reads each word's part of speech: write tokens as word/POS (e.g. He/PRP reckons/VBZ). "

@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from rnnzoo import datasets
 from rnnzoo.builders.aligned import crf_layer
-from rnnzoo.preprocessing import batching
+from rnnzoo.preprocessing import batching, treebank
 from rnnzoo.tasks import tagging_metrics
 from rnnzoo.config import Config
 from rnnzoo.inference.viterbi import viterbi
@@ -252,8 +252,8 @@ class TaggingTask(Task):
     # ---- prediction -----------------------------------------------------------------------------
 
     def _parse(self, text: str) -> tuple[list[str], list[str] | None]:
-        """Words split on white space; a chunker that reads POS wants each as word/POS."""
-        tokens = text.split()
+        """Words as CoNLL-2000 writes them (Penn Treebank tokens); a chunker that reads POS wants word/POS tokens."""
+        tokens = text.split() if self.uses_pos else treebank.tokenize(text)
         if not tokens:
             raise DataError("Cannot tag an empty text: pass at least one word (words separated by spaces).")
         if not self.uses_pos:
