@@ -19,13 +19,18 @@ demo: $(BIN)/rnnzoo
 	$(BIN)/python examples/serve_savedmodel.py exported/demo "A moving, beautifully acted film." "Two hours I will never get back."
 
 # The architecture contract first (pyproject.toml [tool.importlinter]: no import cycle, no upward import), then the suite.
+# Tests run in up to PYTEST_WORKERS processes (pytest-xdist), each test module in one worker so that its
+# module-scoped trained runs are made once; PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope
+
 test: $(BIN)/rnnzoo
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 # The opt-in tests (`-m slow`): every named model exported, converter-heavy exports, long resumes and builds.
 test-slow: $(BIN)/rnnzoo
-	$(BIN)/python -m pytest -q -m slow
+	$(PYTEST) -m slow
 
 # The builder tests again under KERAS_BACKEND=torch, in a venv without TensorFlow: every named model
 # must build, train and predict there, and rnnzoo's right-padded LSTM/GRU path must match Keras' masked loop.
