@@ -114,3 +114,46 @@ def test_embedding_init_on_a_task_without_word_ids_is_one_clear_error(tmp_path):
 def test_text_without_countable_words_gives_random_rows_and_no_nan(sequences):
     vectors = ppmi_svd_embeddings(sequences, vocab_size=10, dim=4)
     assert vectors.shape == (10, 4) and np.isfinite(vectors).all() and 0 < np.abs(vectors).max() <= 0.05
+
+
+# numpy alone: the module is loaded from its file, so importing TensorFlow sets no earlier peak. VmHWM, not
+# ru_maxrss: a child started by a large process inherits the parent's ru_maxrss across exec.
+PEAK_SCRIPT = """
+import importlib.util, sys, numpy as np
+spec = importlib.util.spec_from_file_location("word_vectors", sys.argv[1])
+word_vectors = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(word_vectors)
+def peak_bytes():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+rng = np.random.default_rng(0)
+sequences = [rng.integers(2, 10_000, size=200) for _ in range(2_000)]
+before = peak_bytes()
+word_vectors.ppmi_svd_embeddings(sequences, 10_000, 16, num_contexts=5_000)
+print(peak_bytes() - before)
+"""
+
+
+def test_ppmi_svd_holds_about_one_count_matrix_at_a_time():
+    """The demo peaked at 3.75 GB, most of it here: counts and PPMI were two matrices, bincount a third (issue 17)."""
+    import subprocess
+    import sys
+
+    from rnnzoo.preprocessing import word_vectors
+
+    result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, word_vectors.__file__], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    matrix_bytes = 10_000 * 5_000 * 4
+    growth = int(result.stdout.split()[-1])
+    assert matrix_bytes < growth < 2.5 * matrix_bytes, f"peak grew by {growth / matrix_bytes:.2f} count matrices"
+
+
+def test_ppmi_in_place_gives_the_same_numbers():
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(0.7, size=(30, 12)).astype(np.float32)
+    expected = ppmi(counts)
+    assert ppmi(counts, out=counts) is counts
+    np.testing.assert_array_equal(counts, expected)
+    with pytest.raises(ValueError, match="`out` must be None or the float32 `counts` matrix itself"):
+        ppmi(counts, out=np.zeros_like(counts))

@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 CONTEXT_SMOOTHING = 0.75
-# Cells per bincount: float64 sums of one block of rows at a time keep the transient memory near 800 MB.
-BLOCK_CELLS = 100_000_000
+# Cells per bincount: float64 sums of one block of rows at a time keep the transient memory near 200 MB
+# (the block size changes no count: each cell sums its weights in the same order).
+BLOCK_CELLS = 25_000_000
 
 
 def cooccurrence(sequences, vocab_size: int, *, window: int = 5, num_contexts: int = 10_000) -> np.ndarray:
@@ -53,8 +54,12 @@ def cooccurrence(sequences, vocab_size: int, *, window: int = 5, num_contexts: i
     return counts.reshape(vocab_size, num_contexts)
 
 
-def ppmi(counts: np.ndarray) -> np.ndarray:
-    """Positive pointwise mutual information of a count matrix, context distribution smoothed (float32)."""
+def ppmi(counts: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+    """Positive pointwise mutual information of a count matrix, context distribution smoothed (float32).
+
+    `out=counts` (a float32 matrix) computes it in place: the same numbers without a second words x
+    contexts matrix, which is most of the memory of `ppmi_svd_embeddings`.
+    """
     total = counts.sum()
     if total <= 0:
         return np.zeros_like(counts, dtype=np.float32)
@@ -64,12 +69,16 @@ def ppmi(counts: np.ndarray) -> np.ndarray:
     # log p(w,c) / (p(w) p(c)) = log count(w,c) - log count(w) - log p(c); in place, one float32 pass per
     # term, as the matrix is large (words x contexts).
     seen = counts > 0
-    pmi = np.zeros(counts.shape, dtype=np.float32)
+    if out is None:
+        out = np.zeros(counts.shape, dtype=np.float32)
+    elif out is not counts or out.dtype != np.float32:
+        raise ValueError("`out` must be None or the float32 `counts` matrix itself")
+    pmi = out  # where a count is 0 (not seen), an in-place `out` already holds 0
     np.log(counts, out=pmi, where=seen)
     with np.errstate(divide="ignore"):
         pmi -= np.log(np.where(word > 0, word, 1.0)).astype(np.float32)
         pmi -= np.log(np.where(context > 0, context, 1.0)).astype(np.float32)
-    pmi[~seen] = 0.0
+    pmi[np.logical_not(seen, out=seen)] = 0.0
     return np.maximum(pmi, 0.0, out=pmi)
 
 
@@ -97,7 +106,7 @@ def ppmi_svd_embeddings(sequences, vocab_size: int, dim: int, *, window: int = 5
     """A (vocab_size, dim) embedding matrix: PPMI-SVD vectors scaled to standard deviation `scale`.
 
     Vectors are counted for the `max_words` most frequent ids (the count
-    matrix takes max_words x num_contexts x 4 bytes, 2 GB at the defaults).
+    matrix, turned into PPMI in place, takes max_words x num_contexts x 4 bytes, 2 GB at the defaults).
     Rows of the other ids and of ids that never occur with a context
     (padding, the unknown id, words too rare) are small random numbers, as
     Keras' default initialiser would give them.
@@ -107,7 +116,7 @@ def ppmi_svd_embeddings(sequences, vocab_size: int, dim: int, *, window: int = 5
     # From the counts, not the vectors: rounding in the SVD leaves rows of unseen words near, not at, zero.
     seen = np.zeros(vocab_size, dtype=bool)
     seen[:counted] = counts.sum(axis=1) > 0
-    matrix = ppmi(counts)
+    matrix = ppmi(counts, out=counts)  # in place: one words x contexts matrix at a time
     del counts
     vectors = np.zeros((vocab_size, dim), dtype=np.float32)
     vectors[:counted] = truncated_svd_vectors(matrix, dim, seed=seed)
