@@ -2,9 +2,8 @@
 
     python bench/export_decoding.py RUN_DIR [--split test] [--limit N] [--beam-width 5] [--batch-size 128]
 
-Exports the run to a temporary folder, decodes the split's sources (cut to
-`data.max_length` tokens, as `Run.decode(truncate=True)`) with `Run.decode`
-and with the SavedModel's signatures in batches of `--batch-size`, greedy and
+Exports the run to a temporary folder, decodes the split's sources (whole,
+as both read them) with `Run.decode` and with the SavedModel's signatures in batches of `--batch-size`, greedy and
 beam, in this one process, and prints sentences/s for both and how many output
 strings are identical. Without RUN_DIR it trains a small `dates_gru` (1 epoch on
 3,000 examples) first, so the script runs anywhere.
@@ -70,7 +69,7 @@ def compare(args, scratch: Path) -> int:
 
     for width in (1, args.beam_width):
         python, python_seconds = timed(lambda: [r["output"] for r in run.decode(
-            sources, beam_width=width, batch_size=args.batch_size, truncate=True)])
+            sources, beam_width=width, batch_size=args.batch_size)])
         if width == 1:
             graph, graph_seconds = timed(lambda: in_batches(served.signatures["serving_default"]))
         else:

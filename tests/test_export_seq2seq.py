@@ -79,18 +79,20 @@ def exported(request, tmp_path_factory):
 
 
 def sources(run, count: int = 40) -> list[str]:
-    """Test sources of the run's data set, cut to `data.max_length` tokens (as decode(truncate=True))."""
+    """Test sources of the run's data set, and one longer than the training cap (`data.max_length`)."""
     from rnnzoo import datasets
 
     texts, _, _ = datasets.examples(run.config, "test", data_dir=run.folder.data_dir())
-    return list(texts[:count])
+    long = " ".join(texts[:60]) if run.task.tokenizer == "words" else "".join(texts[:60])
+    assert len(run.task.source_tokens(long)) > run.config.data.max_length
+    return [*texts[:count], long]
 
 
 def test_savedmodel_decodes_like_run_decode_in_a_process_without_rnnzoo(exported):
     run, texts, served = exported
     real = [t for t in texts if t.strip()]
-    greedy = {r["source"]: r["output"] for r in run.decode(real, truncate=True)}
-    beam = {r["source"]: r["output"] for r in run.decode(real, beam_width=3, truncate=True)}
+    greedy = {r["source"]: r["output"] for r in run.decode(real)}
+    beam = {r["source"]: r["output"] for r in run.decode(real, beam_width=3)}
     assert served["greedy"] == [greedy.get(t, "") for t in texts]
     assert served["beam"] == [beam.get(t, "") for t in texts]
     assert len({*greedy.values()}) > 1, "the scattered weights decode varied outputs"
@@ -105,7 +107,7 @@ def test_attention_signature_gives_run_decode_weights(exported):
         pytest.skip("no attention in this model")
     text = texts[0]
     served = np.asarray(served["attention"][0])
-    [decoded] = run.decode([text], return_attention=True, truncate=True)
+    [decoded] = run.decode([text], return_attention=True)
     weights = np.asarray(decoded["attention"])
     steps = len(decoded["tokens"]) + decoded["ended"]  # the end step included (a cut output has no end step)
     np.testing.assert_allclose(served[:steps], weights[:steps], atol=1e-5)
@@ -116,7 +118,7 @@ def test_a_batch_of_a_thousand_decodes_in_one_call(exported):
     run, texts, served = exported
     greedy, beam = served["many"]
     assert greedy == [output for output in served["greedy"][:25] for _ in range(40)]
-    two = {r["source"]: r["output"] for r in run.decode(texts[:25], beam_width=2, truncate=True)}
+    two = {r["source"]: r["output"] for r in run.decode(texts[:25], beam_width=2)}
     assert beam == [two[t] for t in texts[:25] for _ in range(40)]
 
 

@@ -9,8 +9,8 @@ Signatures (each takes `text`, a 1-D tf.string batch):
   and `source_tokens` (batch, source steps; the tokens as fed, "" padding).
 
 Tokenization is the task's own (characters or words, the source vocabulary,
-`reverse_source`); a source longer than `data.max_length` tokens keeps its
-first ones, as `Run.decode(truncate=True)`; an empty source decodes to "".
+`reverse_source`); a source longer than the training cap (`data.max_length`)
+is read whole, as `Run.decode` reads it; an empty source decodes to "".
 Decoding stops at the end token or after `max_target_length + 10` tokens.
 """
 
@@ -38,8 +38,7 @@ class _Graph:
 
     def source(self, text):
         tokens = text_graph.tokens(text, self.serving.tokenizer)
-        ids, lengths = text_graph.padded_ids(tokens, self.table, max_length=self.serving.max_source_length,
-                                             reverse=self.serving.reverse_source)
+        ids, lengths = text_graph.padded_ids(tokens, self.table, reverse=self.serving.reverse_source)
         return tokens, ids, lengths
 
     def encode(self, ids) -> list:
@@ -98,7 +97,6 @@ def write_seq2seq(serving: Seq2SeqServing, path: Path) -> None:
         fed = tokens.to_tensor(default_value="")
         if serving.reverse_source:
             fed = tf.reverse_sequence(fed, tf.cast(tokens.row_lengths(), tf.int32), seq_axis=1, batch_axis=0)
-        fed = fed[:, :serving.max_source_length]
         return {"output": graph.text_of(found, lengths), "attention": scores[:, :, :tf.shape(fed)[1]],
                 "source_tokens": fed}
 

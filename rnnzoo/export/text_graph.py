@@ -29,16 +29,15 @@ def lookup_table(vocabulary, first_id: int = 0) -> tf.lookup.StaticHashTable:
     return tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(keys, values), default_value=UNKNOWN)
 
 
-def padded_ids(ragged_tokens: tf.RaggedTensor, table, *, max_length: int, reverse: bool):
-    """Right-padded ids (batch, time >= 1) and lengths: reversed within each row if asked, then cut to `max_length`."""
+def padded_ids(ragged_tokens: tf.RaggedTensor, table, *, reverse: bool):
+    """Right-padded ids (batch, time >= 1) and lengths, reversed within each row if asked."""
     ids = tf.ragged.map_flat_values(table.lookup, ragged_tokens)
     lengths = tf.cast(ids.row_lengths(), tf.int32)
     dense = ids.to_tensor(default_value=0)
     if reverse:
         dense = tf.reverse_sequence(dense, lengths, seq_axis=1, batch_axis=0)
-    dense = dense[:, :max_length]
     dense = tf.pad(dense, [[0, 0], [0, tf.maximum(1 - tf.shape(dense)[1], 0)]])  # at least one step
-    return dense, tf.minimum(lengths, max_length)
+    return dense, lengths
 
 
 def detokenize(ids, vocabulary, tokenizer: str):

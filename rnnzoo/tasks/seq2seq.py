@@ -157,7 +157,7 @@ class Seq2SeqTask(DecodingTask):
             name=self.cfg.name, models=seq2seq_inference_models(core, self.cfg),
             attention=self.cfg.model.attention != "none", tokenizer=self.tokenizer,
             source_tokens=tuple(self.source_vocabulary.tokens), target_tokens=tuple(self.target_vocabulary.tokens),
-            reverse_source=self.cfg.data.reverse_source, max_source_length=self.cfg.data.max_length,
+            reverse_source=self.cfg.data.reverse_source,
             max_output_length=self.max_target_length + EXTRA_DECODE_STEPS)
 
     def _source_ids(self, texts: list[str], *, truncate: bool = False) -> list[list[int]]:

@@ -46,7 +46,6 @@ class Seq2SeqServing(GraphServing):
         tokenizer: "chars" or "words" (`rnnzoo.preprocessing.vocabulary.tokenize`).
         source_tokens, target_tokens: the vocabularies, index = id (pad, unknown, start, end first).
         reverse_source: the source tokens are fed in reverse order.
-        max_source_length: longer sources keep their first this many (fed) tokens, as `decode(truncate=True)`.
         max_output_length: decoding stops after this many tokens without the end token.
     """
 
@@ -58,7 +57,6 @@ class Seq2SeqServing(GraphServing):
     source_tokens: tuple[str, ...]
     target_tokens: tuple[str, ...]
     reverse_source: bool
-    max_source_length: int
     max_output_length: int
 
 
