@@ -68,3 +68,13 @@ def test_cli_missing_data_dir_is_exit_2(tmp_path, capsys):
     assert main(["train", "tagger_bigru", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip()
     assert "The data path does not exist" in err and len(err.splitlines()) == 1
+
+
+def test_a_data_dir_for_a_generated_data_set_is_refused_not_ignored(tmp_path, capsys):
+    """`--data-dir` used to be dropped without a word for data sets made by their loader."""
+    assert main(["train", "addition_lstm", "--data-dir", str(tmp_path), "--out", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == (f"rnnzoo: error: `data_dir` does not apply to addition_lstm: its data set 'addition' reads no data folder "
+                     "(its loader takes num_examples, seed, digits, validation_fraction, test_fraction); drop --data-dir. "
+                     f"Received: data_dir={str(tmp_path)!r}")
+    assert not (tmp_path / "run").exists()

@@ -18,6 +18,7 @@ from typing import Any
 
 import keras
 
+from rnnzoo import datasets
 from rnnzoo.training import distribute
 from rnnzoo.builders.common import compile_model, head_layer, set_named_weights
 from rnnzoo.builders.memory import check_memory
@@ -90,6 +91,15 @@ def default_run_dir(name: str) -> Path:
     return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
+def check_data_dir(cfg, data_dir) -> None:
+    """A ConfigError when `data_dir` is given for a data set whose loader reads no data folder (a generator)."""
+    row = datasets.info(cfg.data.dataset)
+    keywords = row.keywords()
+    if data_dir is not None and "data_dir" not in keywords:
+        raise ConfigError(f"`data_dir` does not apply to {cfg.name}: its data set {row.name!r} reads no data folder "
+                          f"(its loader takes {', '.join(keywords)}); drop --data-dir. Received: data_dir={str(data_dir)!r}")
+
+
 def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = None, batch_size: int | None = None,
           download: bool | None = None, verbose: str | int = "auto", callbacks: list | tuple = (),
           test_checkpoints_per_epoch: int = 0, strategy: str = "default", tensorboard: bool = False,
@@ -120,6 +130,7 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         overrides["batch_size"] = batch_size
     cfg = load_config(name_or_path, overrides)
     check_options(cfg)
+    check_data_dir(cfg, data_dir)
     check_memory(cfg, training=True)  # before any data loads: seq_length=1e9 is one line, not an OOM
     recipe = task_class(cfg)
     if cfg.model.embedding_init != "random" and not recipe.supports_embedding_init:
