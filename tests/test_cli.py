@@ -30,6 +30,7 @@ def test_info_shows_description_io_layers_and_parameters(capsys):
     parameters = rnnzoo.build("sentiment_bilstm", compile=False).count_params()
     assert "many_to_one" in out and f"parameters:  {parameters:,}" in out
     assert "lstm_1" in out and "Bidirectional" in out and "head" in out
+    assert "exports:     a SavedModel, text → label, P(label) (rnnzoo export RUN, after training)" in out
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import rnnzoo
 from rnnzoo.config import load_config
+from rnnzoo.tasks import task_class
 
 ROOT = Path(__file__).resolve().parents[1]
 IO_NAMES = {"many_to_one": "many-to-one", "aligned": "many-to-many, aligned", "one_to_many": "one-to-many",
@@ -15,12 +16,13 @@ IO_NAMES = {"many_to_one": "many-to-one", "aligned": "many-to-many, aligned", "o
 
 
 def model_table() -> str:
-    rows = ["| name | I/O | task (data set) | what it is |", "|---|---|---|---|"]
+    rows = ["| name | I/O | task (data set) | what it is | exported SavedModel |", "|---|---|---|---|---|"]
     for name in rnnzoo.list_models():
         cfg = load_config(name)
         description = re.sub(r"\s*\((many-to-one|many-to-many aligned|one-to-many|seq2seq)[^)]*\)\.?$", ".",
                              cfg.description)
-        rows.append(f"| `{name}` | {IO_NAMES[cfg.io]} | {cfg.task} ({cfg.data.dataset}) | {description} |")
+        rows.append(f"| `{name}` | {IO_NAMES[cfg.io]} | {cfg.task} ({cfg.data.dataset}) | {description} | "
+                    f"{task_class(cfg).serves} |")
     return "\n".join(rows) + "\n"
 
 

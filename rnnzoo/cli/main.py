@@ -39,6 +39,7 @@ def cmd_list(args) -> int:
 
 def cmd_info(args) -> int:
     import rnnzoo
+    from rnnzoo.tasks import task_class
 
     cfg = rnnzoo.load_config(args.name, parse_set_values(args.set))
     model = rnnzoo.build(args.name, compile=False, **parse_set_values(args.set))
@@ -48,6 +49,7 @@ def cmd_info(args) -> int:
     print(f"task:        {_task(cfg)}")
     print("recipe:      " + "\n             ".join(recipe_lines(cfg)))
     print(f"parameters:  {model.count_params():,}")
+    print(f"exports:     a SavedModel, {task_class(cfg).serves} (rnnzoo export RUN, after training)")
     print()
     print(layer_table(model))
     return 0

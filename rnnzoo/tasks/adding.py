@@ -21,6 +21,7 @@ from rnnzoo.tasks.base import EXPORT, PREDICT, Prepared, Task
 
 class AddingTask(Task):
     capabilities = frozenset({PREDICT, EXPORT})
+    serves = "(value, marker) pairs → their sum"
     state_description = "the task kind"
 
     def examples(self, split: str) -> tuple[np.ndarray, np.ndarray, str]:

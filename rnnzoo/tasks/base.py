@@ -61,6 +61,8 @@ class Task(abc.ABC):
 
     # What a run of this task can do: "predict" always; "decode", "generate" and "export" when declared.
     capabilities: frozenset[str] = frozenset({PREDICT})
+    # What its exported SavedModel takes and returns, in a few words (the README's model table, `rnnzoo info`).
+    serves = ""
     # Whether prepare() honours `model.embedding_init` (it needs the task's word ids).
     supports_embedding_init = False
     # The adapted state in words, for the message when it is missing from a run folder.

@@ -41,6 +41,7 @@ EXTRA_DECODE_STEPS = 10  # decoding may run this many words past the longest tra
 
 class CaptioningTask(DecodingTask):
     capabilities = frozenset({PREDICT, DECODE, EXPORT})
+    serves = "PNG/JPEG bytes → caption (greedy, or beam)"
     state_description = "the vocabulary"
 
     def __init__(self, cfg: Config, vocabulary: Vocabulary | None = None, max_caption_length: int | None = None):

@@ -124,6 +124,7 @@ class ResetStates(keras.callbacks.Callback):
 
 class CharLanguageModelTask(Task):
     capabilities = frozenset({PREDICT, GENERATE, EXPORT})
+    serves = "prompt, length, temperature, top-k, seed → generated text"
 
     def __init__(self, cfg: Config, vocabulary: CharVocabulary | None = None):
         super().__init__(cfg)

@@ -41,6 +41,7 @@ EXTRA_DECODE_STEPS = 10  # decoding may run this many tokens past the longest tr
 class Seq2SeqTask(DecodingTask):
 
     capabilities = frozenset({PREDICT, DECODE, EXPORT})
+    serves = "text → text (greedy, or beam; attention weights)"
 
     def __init__(self, cfg: Config, source_vocabulary: Vocabulary | None = None,
                  target_vocabulary: Vocabulary | None = None, max_target_length: int | None = None):

@@ -59,6 +59,7 @@ def clip_word(word: str) -> str:
 
 class TaggingTask(Task):
     capabilities = frozenset({PREDICT, EXPORT})
+    serves = "sentence → tags (word/POS tokens if the model reads POS)"
     supports_embedding_init = True
     state_description = "the vocabularies"
 

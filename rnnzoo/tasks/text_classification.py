@@ -34,6 +34,7 @@ def fixed_sample(total: int, size: int, seed: int) -> np.ndarray:
 
 class TextClassificationTask(Task):
     capabilities = frozenset({PREDICT, EXPORT})
+    serves = "text → label, P(label)"
     supports_embedding_init = True
 
     def __init__(self, cfg: Config, to_ids: TextToIds | None = None):

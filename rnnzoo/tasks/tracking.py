@@ -81,6 +81,7 @@ def increment_scale(observations: np.ndarray) -> float:
 
 class TrackingTask(Task):
     capabilities = frozenset({PREDICT, EXPORT})
+    serves = "detections, NaN where missed → positions"
     state_description = "the position scale"
 
     def __init__(self, cfg: Config, scale: float | None = None):
