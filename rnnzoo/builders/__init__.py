@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 
 from rnnzoo.builders.aligned import aligned_inference_models, build_aligned
-from rnnzoo.builders.common import InferenceModels, compile_model, warn_if_not_fused
+from rnnzoo.builders.common import ExportGraph, InferenceModels, compile_model, copy_weights_by_name, warn_if_not_fused
 from rnnzoo.builders.many_to_one import build_many_to_one
 from rnnzoo.builders.memory import check_memory
 from rnnzoo.builders.one_to_many import build_one_to_many, one_to_many_inference_models
@@ -46,8 +46,10 @@ def build_model(cfg: Config, *, compile: bool = True) -> keras.Model:
     return model
 
 
-def inference_models(model: keras.Model, cfg: Config) -> InferenceModels:
+def inference_models(model: keras.Model, cfg: Config, graph: ExportGraph | None = None) -> InferenceModels:
     """The encoder and step models of a trained model (see each builder module for their inputs and outputs).
+
+    `graph`: `model` is an export rebuild (`export_model`) and the step models are built the same way.
 
     Raises:
         RnnzooError: the configuration decodes nothing step by step (a
@@ -56,4 +58,19 @@ def inference_models(model: keras.Model, cfg: Config) -> InferenceModels:
     if cfg.io not in INFERENCE_BUILDERS:
         raise RnnzooError(f"A {cfg.io} model has no step model; it answers in one forward pass. "
                           f"Received: {cfg.name!r} (io={cfg.io!r})")
-    return INFERENCE_BUILDERS[cfg.io](model, cfg)
+    return INFERENCE_BUILDERS[cfg.io](model, cfg, graph=graph)
+
+
+def export_model(trained: keras.Model, cfg: Config, graph: ExportGraph) -> keras.Model:
+    """The trained model built again for an ONNX or LiteRT export (`ExportGraph`), its weights copied by layer name.
+
+    float32 whatever the training precision; no dropout runs at inference.
+    """
+    model = BUILDERS[cfg.io](cfg, graph=graph)
+    copy_weights_by_name(trained, model)
+    return model
+
+
+def export_inference_models(trained: keras.Model, cfg: Config, graph: ExportGraph) -> InferenceModels:
+    """The encoder and step models of `export_model(trained, cfg, graph)`: what a client's search loop runs."""
+    return inference_models(export_model(trained, cfg, graph), cfg, graph)

@@ -28,8 +28,8 @@ import keras
 from keras import layers
 
 from rnnzoo.builders.common import (
-    HEAD_DROPOUT, INPUTS, InferenceModels, copy_weights_by_name, output_head, recurrent_stack, sequence_input,
-    states_per_layer,
+    HEAD_DROPOUT, INPUTS, ExportGraph, InferenceModels, copy_weights_by_name, output_head, recurrent_stack,
+    sequence_input, states_per_layer,
 )
 from rnnzoo.config import Config, ModelSpec
 from rnnzoo.errors import RnnzooError
@@ -56,11 +56,11 @@ CRF_LAYER = "crf"
 STATE_INPUT = "{cell}_{index}_state_{k}"  # a step model input: state k of layer `index`
 
 
-def word_features(spec: ModelSpec) -> tuple[dict[str, keras.KerasTensor], list[keras.KerasTensor]]:
-    """The extra per-word inputs of a tagger and their features, (batch, words, width) each."""
+def word_features(spec: ModelSpec, length: int | None = None) -> tuple[dict[str, keras.KerasTensor], list[keras.KerasTensor]]:
+    """The extra per-word inputs of a tagger and their features, (batch, words, width) each; `length` fixes words."""
     inputs, features = {}, []
     if spec.char_embedding_dim > 0:
-        chars = keras.Input(shape=(None, None), dtype="int32", name=CHARS)
+        chars = keras.Input(shape=(length, None), dtype="int32", name=CHARS)
         x = layers.Embedding(spec.char_vocab_size, spec.char_embedding_dim, name=CHAR_EMBEDDING)(chars)
         x = ZeroPaddingCharacters(name=CHAR_PADDING)([x, chars])
         # A (1, k) Conv2D is a Conv1D over the characters of each word, words kept apart.
@@ -68,27 +68,29 @@ def word_features(spec: ModelSpec) -> tuple[dict[str, keras.KerasTensor], list[k
         features.append(MaskedMaxOverCharacters(name=CHAR_MAX)([x, chars]))
         inputs[CHARS] = chars
     if spec.tag_feature_dim > 0:
-        tags = keras.Input(shape=(None,), dtype="int32", name=TAG_FEATURES)
+        tags = keras.Input(shape=(length,), dtype="int32", name=TAG_FEATURES)
         features.append(layers.Embedding(spec.tag_feature_vocab_size, spec.tag_feature_dim,
                                          name=TAG_FEATURE_EMBEDDING)(tags))
         inputs[TAG_FEATURES] = tags
     return inputs, features
 
 
-def build_aligned(cfg: Config, *, batch_size: int | None = None, stateful: bool = False) -> keras.Model:
+def build_aligned(cfg: Config, *, batch_size: int | None = None, stateful: bool = False,
+                  graph: ExportGraph | None = None) -> keras.Model:
     """The aligned model; `stateful=True` with a fixed `batch_size` is the truncated-BPTT training variant.
 
-    Both variants name their layers alike, so weights move between them by
-    name (`copy_weights_by_name`).
+    Every variant names its layers alike, so weights move between them by
+    name (`copy_weights_by_name`); `graph` is an export rebuild (`ExportGraph`).
     """
     m = cfg.model
-    inputs, x = sequence_input(m, name=INPUTS, batch_size=batch_size)
-    extra_inputs, extra_features = word_features(m)
+    inputs, x = sequence_input(m, name=INPUTS, batch_size=batch_size, graph=graph)
+    extra_inputs, extra_features = word_features(m, graph.length if graph else None)
     if extra_features:
         x = ConcatenateFeatures(name=WORD_FEATURES)([x, *extra_features])  # keeps the word mask
         if m.dropout > 0:
             x = layers.Dropout(m.dropout, name=WORD_FEATURES_DROPOUT)(x)
-    x = recurrent_stack(x, m, prefix="", return_sequences=True, bidirectional=m.bidirectional, stateful=stateful)
+    x = recurrent_stack(x, m, prefix="", return_sequences=True, bidirectional=m.bidirectional, stateful=stateful,
+                        graph=graph)
     if m.dropout > 0:
         x = layers.Dropout(m.dropout, name=HEAD_DROPOUT)(x)
     if m.crf:  # per-word scores, and the CRF layer's tag transitions on top (see rnnzoo.layers.crf)
@@ -105,7 +107,7 @@ def crf_layer(model: keras.Model) -> CRF | None:
     return found[0] if found else None
 
 
-def aligned_inference_models(trained: keras.Model, cfg: Config) -> InferenceModels:
+def aligned_inference_models(trained: keras.Model, cfg: Config, *, graph: ExportGraph | None = None) -> InferenceModels:
     """The step model of a trained language model: `[ids (batch, t), *states] -> [logits (batch, t, vocab), *states]`.
 
     It is built with the same pieces as the trained model, so its layers carry
@@ -113,7 +115,8 @@ def aligned_inference_models(trained: keras.Model, cfg: Config) -> InferenceMode
     (a copy: later training of `trained` does not reach it). It reads any
     number of tokens per call (a whole prompt, or one token) from the states
     given, `states_per_layer` tensors (batch, units) per layer in layer order,
-    and returns the states after the last token. Dropout is left out.
+    and returns the states after the last token. Dropout is left out. An
+    export rebuild (`graph`) reads `graph.length` tokens per call.
 
     Raises:
         RnnzooError: the model is bidirectional or reads features, so it has no next-token step.
@@ -122,12 +125,12 @@ def aligned_inference_models(trained: keras.Model, cfg: Config) -> InferenceMode
     if cfg.io != "aligned" or m.bidirectional or m.input_type != "tokens":
         raise RnnzooError(f"Sampling needs a unidirectional aligned model over tokens. Received: {cfg.name!r} "
                           f"(io={cfg.io!r}, bidirectional={m.bidirectional}, input_type={m.input_type!r})")
-    ids, x = sequence_input(m, name=INPUTS)
+    ids, x = sequence_input(m, name=INPUTS, graph=graph)
     state_inputs = [[keras.Input(shape=(m.units,), name=STATE_INPUT.format(cell=m.cell, index=index, k=k))
                      for k in range(states_per_layer(m))]
                     for index in range(1, m.num_layers + 1)]
     x, states = recurrent_stack(x, m, prefix="", return_sequences=True, bidirectional=False,
-                                initial_states=state_inputs, return_state=True)
+                                initial_states=state_inputs, return_state=True, graph=graph)
     logits = output_head(x, m, m.num_classes)
     flat_inputs = [s for layer in state_inputs for s in layer]
     flat_states = [s for layer in states for s in layer]

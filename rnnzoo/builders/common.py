@@ -10,6 +10,7 @@ cuDNN kernels eligible on a GPU (tanh/sigmoid, no recurrent dropout,
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import NamedTuple
 
@@ -35,6 +36,31 @@ DECODER_STATE_INPUT = "state_{index}_{k}"  # a decoder step model input: state k
 CELL_LAYERS = {"rnn": layers.SimpleRNN, "lstm": zoo_layers.LSTM, "gru": zoo_layers.GRU}
 
 
+@dataclasses.dataclass(frozen=True)
+class ExportGraph:
+    """How a model rebuilt for ONNX or LiteRT differs from the trained one (its weights are copied by layer name).
+
+    Every rebuilt LSTM/GRU layer runs TensorFlow's CPU loop (`use_cudnn=False`):
+    a converter cannot read a cuDNN op.
+
+    Attributes:
+        length: the fixed number of steps of the sequence input (the source of a
+            seq2seq encoder); None reads any length.
+        unroll: the recurrent layers are unrolled into one chain of ops per
+            step (`unroll=True`, which needs `length`): LiteRT's built-in ops
+            hold no loop. Padded steps stay masked (a select per step).
+        keras_masks: False builds token models without Keras masks: the
+            recurrent layers run over every step, and the layers that need
+            the mask (pooling, the last real step) read it from the ids. Only
+            right for an ONNX graph whose recurrent ops are then given each
+            row's length (`sequence_lens`), which skips the padding as the mask did.
+    """
+
+    length: int | None = None
+    unroll: bool = False
+    keras_masks: bool = True
+
+
 def warn_if_not_fused(spec: ModelSpec, model_name: str) -> None:
     """Logs once per build when a setting rules out the fused cuDNN kernel."""
     if spec.recurrent_dropout > 0 and spec.cell in ("lstm", "gru"):
@@ -45,38 +71,49 @@ def warn_if_not_fused(spec: ModelSpec, model_name: str) -> None:
         )
 
 
-def sequence_input(spec: ModelSpec, *, name: str, prefix: str = "",
-                   batch_size: int | None = None) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+def sequence_input(spec: ModelSpec, *, name: str, prefix: str = "", batch_size: int | None = None,
+                   graph: ExportGraph | None = None) -> tuple[keras.KerasTensor, keras.KerasTensor]:
     """An input of token ids or features, embedded or masked; returns (input, masked sequence).
 
-    `batch_size` fixes the batch dimension (stateful recurrent layers need it).
+    `batch_size` fixes the batch dimension (stateful recurrent layers need it);
+    `graph` the number of steps and the masks of an export rebuild.
     """
+    length = graph.length if graph else None
     if spec.input_type == "tokens":
-        inputs = keras.Input(batch_shape=(batch_size, None), dtype="int32", name=name)
-        x = layers.Embedding(spec.vocab_size, spec.embedding_dim, mask_zero=True, name=f"{prefix}{EMBEDDING}")(inputs)
+        inputs = keras.Input(batch_shape=(batch_size, length), dtype="int32", name=name)
+        x = layers.Embedding(spec.vocab_size, spec.embedding_dim, mask_zero=graph is None or graph.keras_masks,
+                             name=f"{prefix}{EMBEDDING}")(inputs)
     else:
-        inputs = keras.Input(batch_shape=(batch_size, None, spec.num_features), dtype="float32", name=name)
+        inputs = keras.Input(batch_shape=(batch_size, length, spec.num_features), dtype="float32", name=name)
         x = layers.Masking(mask_value=0.0, name=f"{prefix}{MASKING}")(inputs)
     if spec.embedding_dropout > 0:
         x = layers.SpatialDropout1D(spec.embedding_dropout, name=f"{prefix}{EMBEDDING_DROPOUT}")(x)
     return inputs, x
 
 
-def token_embedding(tokens, vocab_size: int, spec: ModelSpec, *, name: str):
-    """Embeds decoder-side token ids with padding id 0 masked."""
-    x = layers.Embedding(vocab_size, spec.embedding_dim, mask_zero=True, name=name)(tokens)
+def token_embedding(tokens, vocab_size: int, spec: ModelSpec, *, name: str, graph: ExportGraph | None = None):
+    """Embeds decoder-side token ids with padding id 0 masked (unless an export rebuild drops Keras masks)."""
+    x = layers.Embedding(vocab_size, spec.embedding_dim, mask_zero=graph is None or graph.keras_masks,
+                         name=name)(tokens)
     if spec.embedding_dropout > 0:
         x = layers.SpatialDropout1D(spec.embedding_dropout, name=f"{name}_dropout")(x)
     return x
 
 
 def recurrent_layer(spec: ModelSpec, name: str, *, return_sequences: bool, return_state: bool = False,
-                    bidirectional: bool = False, stateful: bool = False) -> layers.Layer:
+                    bidirectional: bool = False, stateful: bool = False,
+                    graph: ExportGraph | None = None) -> layers.Layer:
     """One SimpleRNN/LSTM/GRU layer, wrapped in Bidirectional when asked, named `name`.
 
     A `stateful` layer starts each batch from the state the previous batch
-    ended in (row i continues row i), until `reset_state()`.
+    ended in (row i continues row i), until `reset_state()`. An export
+    rebuild (`graph`) unrolls it when asked and never takes the cuDNN kernel.
     """
+    options = {}
+    if graph is not None:
+        options["unroll"] = graph.unroll
+        if spec.cell != "rnn":
+            options["use_cudnn"] = False
     cell = CELL_LAYERS[spec.cell](
         spec.units,
         return_sequences=return_sequences,
@@ -84,9 +121,16 @@ def recurrent_layer(spec: ModelSpec, name: str, *, return_sequences: bool, retur
         recurrent_dropout=spec.recurrent_dropout,
         stateful=stateful,
         name=name,
+        **options,
     )
     if bidirectional:
-        return layers.Bidirectional(cell, merge_mode="concat", name=name)
+        layer = layers.Bidirectional(cell, merge_mode="concat", name=name)
+        if graph is not None and graph.unroll:
+            # Keras 3.15's unrolled loop zeroes a backward layer's masked outputs with the mask in input order
+            # while the outputs are in processing (reversed) order, so real steps become zeros. Its masked
+            # steps come first and hold the zero output before them anyway: no zeroing is needed.
+            layer.backward_layer.zero_output_for_mask = False
+        return layer
     return cell
 
 
@@ -106,7 +150,8 @@ def recurrent_name(spec: ModelSpec, index: int, prefix: str = "") -> str:
 
 
 def recurrent_stack(x, spec: ModelSpec, *, prefix: str, return_sequences: bool, bidirectional: bool,
-                    initial_states=None, return_state: bool = False, stateful: bool = False):
+                    initial_states=None, return_state: bool = False, stateful: bool = False,
+                    graph: ExportGraph | None = None):
     """`num_layers` stacked recurrent layers named `{prefix}{cell}_{i}`.
 
     Dropout (if any) sits between layers. With `return_state`, returns
@@ -119,7 +164,7 @@ def recurrent_stack(x, spec: ModelSpec, *, prefix: str, return_sequences: bool, 
         layer = recurrent_layer(
             spec, recurrent_name(spec, index, prefix),
             return_sequences=True if not last else return_sequences,
-            return_state=return_state, bidirectional=bidirectional, stateful=stateful,
+            return_state=return_state, bidirectional=bidirectional, stateful=stateful, graph=graph,
         )
         init = initial_states[index - 1] if initial_states is not None else None
         result = layer(x, initial_state=init) if init is not None else layer(x)
@@ -133,12 +178,14 @@ def recurrent_stack(x, spec: ModelSpec, *, prefix: str, return_sequences: bool, 
     return (x, all_states) if return_state else x
 
 
-def step_recurrent_stack(model: keras.Model, spec: ModelSpec, y, *, prefix: str) -> tuple[list, object, list]:
+def step_recurrent_stack(model: keras.Model, spec: ModelSpec, y, *, prefix: str,
+                         graph: ExportGraph | None = None) -> tuple[list, object, list]:
     """One step of a trained unidirectional stack (`{prefix}{cell}_{i}`), as new Keras graph pieces.
 
     Returns `(state inputs, output, new states)`: each trained layer's cell is
     wrapped in a new RNN layer that also returns its states, so the step model
     shares the trained weights (no copy: training the model changes the step).
+    An export rebuild (`graph`) unrolls the step when asked.
     """
     state_inputs, states_out = [], []
     for index in range(1, spec.num_layers + 1):
@@ -146,7 +193,7 @@ def step_recurrent_stack(model: keras.Model, spec: ModelSpec, y, *, prefix: str)
         states_in = [keras.Input(shape=(spec.units,), name=DECODER_STATE_INPUT.format(index=index, k=k))
                      for k in range(states_per_layer(spec))]
         state_inputs += states_in
-        result = layers.RNN(trained.cell, return_sequences=True, return_state=True,
+        result = layers.RNN(trained.cell, return_sequences=True, return_state=True, unroll=bool(graph and graph.unroll),
                             name=f"step_{trained.name}")(y, initial_state=states_in)
         y, states = result[0], list(result[1:])
         states_out += states

@@ -24,8 +24,8 @@ import keras
 from keras import layers
 
 from rnnzoo.builders.common import (
-    HEAD, HEAD_DROPOUT, InferenceModels, output_head, recurrent_stack, state_kinds, step_recurrent_stack,
-    token_embedding,
+    HEAD, HEAD_DROPOUT, ExportGraph, InferenceModels, output_head, recurrent_stack, state_kinds,
+    step_recurrent_stack, token_embedding,
 )
 from rnnzoo.config import Config, ModelSpec
 from rnnzoo.layers import RepeatAlongTime
@@ -77,23 +77,26 @@ def initial_states_from(vector, m: ModelSpec):
     return states
 
 
-def build_one_to_many(cfg: Config) -> keras.Model:
+def build_one_to_many(cfg: Config, *, graph: ExportGraph | None = None) -> keras.Model:
+    """The model of `cfg`; `graph` rebuilds it for an export (`ExportGraph`); an unrolled one reads one token."""
     m = cfg.model
     condition, vector = condition_encoder(m)
-    tokens = keras.Input(shape=(None,), dtype="int32", name=TOKENS)
-    x = token_embedding(tokens, m.target_vocab_size, m, name=DECODER_EMBEDDING)
+    tokens = keras.Input(shape=(1 if graph and graph.unroll else None,), dtype="int32", name=TOKENS)
+    x = token_embedding(tokens, m.target_vocab_size, m, name=DECODER_EMBEDDING, graph=graph)
     if m.conditioning in ("every_step", "both"):
         repeated = RepeatAlongTime(name=CONDITION_EVERY_STEP)([vector, x])
         x = layers.Concatenate(name=DECODER_INPUTS)([x, repeated])
     initial = initial_states_from(vector, m) if m.conditioning in ("init_state", "both") else None
-    x = recurrent_stack(x, m, prefix=DECODER, return_sequences=True, bidirectional=False, initial_states=initial)
+    x = recurrent_stack(x, m, prefix=DECODER, return_sequences=True, bidirectional=False, initial_states=initial,
+                        graph=graph)
     if m.dropout > 0:
         x = layers.Dropout(m.dropout, name=HEAD_DROPOUT)(x)
     outputs = output_head(x, m, m.target_vocab_size, activation="softmax")
     return keras.Model({CONDITION: condition, TOKENS: tokens}, outputs, name=cfg.name)
 
 
-def one_to_many_inference_models(model: keras.Model, cfg: Config) -> InferenceModels:
+def one_to_many_inference_models(model: keras.Model, cfg: Config, *,
+                                 graph: ExportGraph | None = None) -> InferenceModels:
     """The condition encoder and one-step decoder of a trained one-to-many model, made of its layers (shared weights).
 
     - `encoder`: conditions (images or feature vectors) -> `[v, *initial states]`,
@@ -104,6 +107,8 @@ def one_to_many_inference_models(model: keras.Model, cfg: Config) -> InferenceMo
     - `step`: `[token (batch, 1), v, *states] -> [probabilities (batch, 1, vocab), *new states]`;
       with `every_step` conditioning `v` enters again next to the token's
       embedding, exactly as in the trained model (otherwise the step leaves it unused).
+
+    With `graph` (an export rebuild, `model` built with it) the step is unrolled when asked.
     """
     m = cfg.model
     every_step = m.conditioning in ("every_step", "both")
@@ -121,7 +126,7 @@ def one_to_many_inference_models(model: keras.Model, cfg: Config) -> InferenceMo
     if every_step:
         repeated = model.get_layer(CONDITION_EVERY_STEP)([vector_in, y])
         y = model.get_layer(DECODER_INPUTS)([y, repeated])
-    states_in, y, states_out = step_recurrent_stack(model, m, y, prefix=DECODER)
+    states_in, y, states_out = step_recurrent_stack(model, m, y, prefix=DECODER, graph=graph)
     probabilities = model.get_layer(HEAD)(y)
     step = keras.Model([token, vector_in, *states_in], [probabilities, *states_out], name="caption_step")
     return InferenceModels(step=step, encoder=encoder)

@@ -24,8 +24,8 @@ import keras
 from keras import layers
 
 from rnnzoo.builders.common import (
-    HEAD, HEAD_DROPOUT, InferenceModels, output_head, recurrent_name, recurrent_stack, state_kinds, states_per_layer,
-    step_recurrent_stack, token_embedding,
+    HEAD, HEAD_DROPOUT, ExportGraph, InferenceModels, output_head, recurrent_name, recurrent_stack, state_kinds,
+    states_per_layer, step_recurrent_stack, token_embedding,
 )
 from rnnzoo.config import Config, ModelSpec
 
@@ -97,16 +97,20 @@ def attend(decoder_outputs, encoder_outputs, m: ModelSpec):
     return layers.Dense(m.units, activation="tanh", name=ATTENTION_COMBINE)(combined)
 
 
-def build_seq2seq(cfg: Config) -> keras.Model:
+def build_seq2seq(cfg: Config, *, graph: ExportGraph | None = None) -> keras.Model:
+    """The model of `cfg`; `graph` rebuilds it for an export (`ExportGraph`: `length` is the source's).
+
+    An unrolled rebuild reads one target token (what its decoding step reads).
+    """
     m = cfg.model
-    source = keras.Input(shape=(None,), dtype="int32", name=SOURCE)
-    target_in = keras.Input(shape=(None,), dtype="int32", name=TARGET_IN)
-    x = token_embedding(source, m.vocab_size, m, name=ENCODER_EMBEDDING)
+    source = keras.Input(shape=(graph.length if graph else None,), dtype="int32", name=SOURCE)
+    target_in = keras.Input(shape=(1 if graph and graph.unroll else None,), dtype="int32", name=TARGET_IN)
+    x = token_embedding(source, m.vocab_size, m, name=ENCODER_EMBEDDING, graph=graph)
     encoder_outputs, encoder_states = recurrent_stack(
-        x, m, prefix=ENCODER, return_sequences=True, bidirectional=m.bidirectional, return_state=True)
-    y = token_embedding(target_in, m.target_vocab_size, m, name=DECODER_EMBEDDING)
+        x, m, prefix=ENCODER, return_sequences=True, bidirectional=m.bidirectional, return_state=True, graph=graph)
+    y = token_embedding(target_in, m.target_vocab_size, m, name=DECODER_EMBEDDING, graph=graph)
     y = recurrent_stack(y, m, prefix=DECODER, return_sequences=True, bidirectional=False,
-                        initial_states=bridge_states(encoder_states, m))
+                        initial_states=bridge_states(encoder_states, m), graph=graph)
     if m.attention != "none":
         y = attend(y, encoder_outputs, m)
     if m.dropout > 0:
@@ -115,7 +119,7 @@ def build_seq2seq(cfg: Config) -> keras.Model:
     return keras.Model({SOURCE: source, TARGET_IN: target_in}, outputs, name=cfg.name)
 
 
-def seq2seq_inference_models(model: keras.Model, cfg: Config) -> InferenceModels:
+def seq2seq_inference_models(model: keras.Model, cfg: Config, *, graph: ExportGraph | None = None) -> InferenceModels:
     """The encoder and one-step decoder of a trained seq2seq model, made of its layers (shared weights).
 
     - `encoder`: source ids (batch, time) -> `[values, keys, *decoder states]`
@@ -126,6 +130,9 @@ def seq2seq_inference_models(model: keras.Model, cfg: Config) -> InferenceModels
       *states]` with attention, `[token, *states]` without, ->
       `[probabilities (batch, 1, vocab), *new states]`, then the attention
       scores (batch, 1, time) with attention.
+
+    With `graph` (an export rebuild, `model` built with it), the step is
+    unrolled when asked and its source inputs have `graph.length` steps.
     """
     m = cfg.model
     attention = m.attention != "none"
@@ -145,12 +152,13 @@ def seq2seq_inference_models(model: keras.Model, cfg: Config) -> InferenceModels
     token = keras.Input(shape=(1,), dtype="int32", name="token")
     inputs = [token]
     if attention:
-        values = keras.Input(shape=(None, encoder.outputs[0].shape[-1]), name="values")
-        keys = keras.Input(shape=(None, encoder.outputs[1].shape[-1]), name="keys")
-        source_mask = keras.Input(shape=(None,), dtype="bool", name="source_mask")
+        source_length = graph.length if graph else None
+        values = keras.Input(shape=(source_length, encoder.outputs[0].shape[-1]), name="values")
+        keys = keras.Input(shape=(source_length, encoder.outputs[1].shape[-1]), name="keys")
+        source_mask = keras.Input(shape=(source_length,), dtype="bool", name="source_mask")
         inputs += [values, keys, source_mask]
     y = model.get_layer(DECODER_EMBEDDING)(token)
-    states_in, y, states_out = step_recurrent_stack(model, m, y, prefix=DECODER)
+    states_in, y, states_out = step_recurrent_stack(model, m, y, prefix=DECODER, graph=graph)
     inputs += states_in
     scores = []
     if attention:

@@ -10,14 +10,14 @@ import keras
 from rnnzoo.layers.crf import CRF, CRFLoss, bind_crf_loss, sequence_log_likelihood
 from rnnzoo.layers.recurrent import GRU, LSTM, RightPaddedFastPath, reverse_within_length
 from rnnzoo.layers.sequence import (
-    ConcatenateFeatures, MaskedMaxOverCharacters, MaskedPooling1D, RepeatAlongTime, ZeroPaddingCharacters, masked_max,
+    ConcatenateFeatures, LastRealStep, MaskedMaxOverCharacters, MaskedPooling1D, RepeatAlongTime, ZeroPaddingCharacters, masked_max,
 )
 
 if keras.backend.backend() == "tensorflow":
     from rnnzoo.layers import text  # registers TextToIds, CharsToIds, LastStepSoftmax
 
 __all__ = [
-    "CRF", "CRFLoss", "ConcatenateFeatures", "GRU", "LSTM", "MaskedMaxOverCharacters", "MaskedPooling1D",
+    "CRF", "CRFLoss", "ConcatenateFeatures", "GRU", "LSTM", "LastRealStep", "MaskedMaxOverCharacters", "MaskedPooling1D",
     "RepeatAlongTime", "RightPaddedFastPath", "ZeroPaddingCharacters", "bind_crf_loss", "masked_max",
     "reverse_within_length", "sequence_log_likelihood", "text",
 ]

@@ -59,6 +59,42 @@ class MaskedPooling1D(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
+class LastRealStep(keras.layers.Layer):
+    """`[outputs (batch, time, d), ids (batch, time)] -> (batch, d)`: what a masked layer returns as its last output.
+
+    Right padding (id 0) is assumed: a forward layer's last output is the one
+    at each row's last real step; with `bidirectional=True` the second half of
+    the features (the backward layer) is the one at step 0, where the backward
+    layer ends. A row without a real step gives zeros. For an export graph
+    whose recurrent layers take no Keras mask (`rnnzoo.builders.common.ExportGraph`).
+    """
+
+    def __init__(self, bidirectional: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.bidirectional = bidirectional
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def call(self, inputs):
+        outputs, ids = inputs
+        lengths = ops.sum(ops.cast(ops.not_equal(ids, 0), "int32"), axis=1)
+        index = ops.reshape(ops.maximum(lengths - 1, 0), (-1, 1, 1))
+        last = ops.take_along_axis(outputs, ops.broadcast_to(index, (ops.shape(outputs)[0], 1, ops.shape(outputs)[2])),
+                                   axis=1)[:, 0]
+        if self.bidirectional:
+            half = outputs.shape[-1] // 2
+            last = ops.concatenate([last[:, :half], outputs[:, 0, half:]], axis=-1)
+        return ops.where(ops.expand_dims(lengths > 0, -1), last, ops.zeros_like(last))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], input_shape[0][-1])
+
+    def get_config(self):
+        return {**super().get_config(), "bidirectional": self.bidirectional}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
 class RepeatAlongTime(keras.layers.Layer):
     """Repeats a vector `v` (batch, d) at every step of a sequence (batch, T, ...).
 
