@@ -137,7 +137,7 @@ def cmd_generate(args) -> int:
 def cmd_export(args) -> int:
     from rnnzoo.runs import load_run
 
-    path = load_run(args.run_dir).export(args.out, format=args.format)
+    path = load_run(args.run_dir).export(args.out, format=args.format, length=args.length, quantize=args.quantize)
     print(f"exported {args.format} to {path}")
     return 0
 
@@ -227,10 +227,16 @@ def add_parsers(commands) -> None:
     p.add_argument("--num-samples", default=None, help="independent samples, printed one after another")
     p.set_defaults(run=cmd_generate)
 
-    p = commands.add_parser("export", help="export a run folder's model with its preprocessing inside")
+    p = commands.add_parser("export", help="export a run folder's model with its preprocessing inside (or beside it: "
+                                           "onnx, litert)")
     p.add_argument("run_dir")
-    p.add_argument("--format", choices=EXPORT_FORMATS, default="savedmodel")
-    p.add_argument("--out", help="output path (default: RUN_DIR/savedmodel or RUN_DIR/model_raw_input.keras)")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="savedmodel",
+                   help="savedmodel (default) | keras | onnx | litert (these two need: pip install \"rnnzoo[export]\")")
+    p.add_argument("--out", help="output path (default: RUN_DIR/savedmodel, RUN_DIR/model_raw_input.keras, "
+                                 "RUN_DIR/onnx or RUN_DIR/litert)")
+    p.add_argument("--length", type=int, help="litert: the fixed number of steps the recurrent layers are unrolled "
+                                              "at (longer inputs are truncated, shorter ones padded and masked)")
+    p.add_argument("--quantize", choices=("int8",), help="onnx, litert: dynamic-range int8 weights")
     p.set_defaults(run=cmd_export)
 
     p = commands.add_parser("lab", help="vanishing: the adding problem for rnn, lstm and gru; plots and a table")

@@ -57,7 +57,7 @@ KERAS_BACKUP_METADATA = "training_metadata.json"
 KERAS_BACKUP_WEIGHTS = "latest" + WEIGHTS_SUFFIX
 _RUN_FILES = (CONFIG_FILE, TASK_STATE_FILE, MODEL_FILE, METRICS_FILE, CHECKPOINTS_DIR)  # any of them: a run folder
 # Default export targets, by format.
-EXPORT_PATHS = {"savedmodel": "savedmodel", "keras": "model_raw_input.keras"}
+EXPORT_PATHS = {"savedmodel": "savedmodel", "keras": "model_raw_input.keras", "onnx": "onnx", "litert": "litert"}
 # metrics.json: where the data was read from (`train(data_dir=...)`); None is the standard route.
 DATA_DIR_KEY = "data_dir"
 # Runs written before DATA_DIR_KEY existed: their `data_source` names a location unless it is one of these.

@@ -4,6 +4,8 @@
     run.predict(["A moving, beautifully acted film."])
     run.export("exported/imdb")                   # SavedModel that serves raw strings
     run.export("imdb.keras", format="keras")     # .keras file with the preprocessing inside
+    run.export("imdb-onnx", format="onnx")        # model.onnx and preprocessing.json
+    run.export("imdb-litert", format="litert", length=200, quantize="int8")  # model.tflite, built-in ops only
     rnnzoo.load_run("runs/shakespeare").generate("ROMEO:", length=500, temperature=0.8, seed=7)
 """
 
@@ -127,13 +129,26 @@ class Run:
             results.update(self.task.summary_metrics(self.model, Prepared.for_evaluation(evaluation)))
         return results
 
-    def export(self, path=None, *, format: str = "savedmodel") -> Path:
-        """Writes a model that takes raw inputs: a SavedModel folder or a `.keras` file, atomically."""
-        export.check_format(format)
+    def export(self, path=None, *, format: str = "savedmodel", length: int | None = None,
+               quantize: str | None = None) -> Path:
+        """Writes an export of the run, atomically; returns its path (default: inside the run folder).
+
+        "savedmodel" and "keras" take raw inputs. "onnx" and "litert" write a
+        folder of graphs (forward, or encoder and decoding step) and
+        `preprocessing.json` for a client that tokenizes and searches itself
+        (docs/export.md); "litert" unrolls the recurrent layers at `length`
+        steps, and `quantize="int8"` stores int8 weights (dynamic range).
+        """
+        export.check_format(format, length=length, quantize=quantize)
+        if format in export.PORTABLE_FORMATS:
+            export.require(format)  # before the model loads: a missing extra is one line at once
         if EXPORT not in self.capabilities:
             raise RnnzooError(self.task.export_refusal)
+        path = path if path is not None else self.folder.export_path(format)
+        if format in export.PORTABLE_FORMATS:
+            return export.export_portable(self.task, self.model, path, format=format, length=length, quantize=quantize)
         serving = self.task.serving_model(self.model)
-        return export.export_model(serving, path if path is not None else self.folder.export_path(format), format)
+        return export.export_model(serving, path, format)
 
 
 def load_run(run_dir) -> Run:
