@@ -129,8 +129,10 @@ def aligned_inference_models(trained: keras.Model, cfg: Config, *, graph: Export
     state_inputs = [[keras.Input(shape=(m.units,), name=STATE_INPUT.format(cell=m.cell, index=index, k=k))
                      for k in range(states_per_layer(m))]
                     for index in range(1, m.num_layers + 1)]
+    # An export rebuild reads right-padded batches of prompts: the mask must reach the layers (see recurrent_stack).
+    mask = keras.ops.not_equal(ids, 0) if graph is not None and graph.keras_masks else None
     x, states = recurrent_stack(x, m, prefix="", return_sequences=True, bidirectional=False,
-                                initial_states=state_inputs, return_state=True, graph=graph)
+                                initial_states=state_inputs, return_state=True, graph=graph, mask=mask)
     logits = output_head(x, m, m.num_classes)
     flat_inputs = [s for layer in state_inputs for s in layer]
     flat_states = [s for layer in states for s in layer]

@@ -151,12 +151,14 @@ def recurrent_name(spec: ModelSpec, index: int, prefix: str = "") -> str:
 
 def recurrent_stack(x, spec: ModelSpec, *, prefix: str, return_sequences: bool, bidirectional: bool,
                     initial_states=None, return_state: bool = False, stateful: bool = False,
-                    graph: ExportGraph | None = None):
+                    graph: ExportGraph | None = None, mask=None):
     """`num_layers` stacked recurrent layers named `{prefix}{cell}_{i}`.
 
     Dropout (if any) sits between layers. With `return_state`, returns
     `(outputs, [states of layer 1, states of layer 2, ...])`, each a list of
-    tensors (Bidirectional: forward states then backward states).
+    tensors (Bidirectional: forward states then backward states). `mask`, if
+    given, is passed to every layer: Keras 3.15 drops the embedding's mask of
+    a layer called with `initial_state`, which then runs over padded steps too.
     """
     all_states = []
     for index in range(1, spec.num_layers + 1):
@@ -167,7 +169,8 @@ def recurrent_stack(x, spec: ModelSpec, *, prefix: str, return_sequences: bool, 
             return_state=return_state, bidirectional=bidirectional, stateful=stateful, graph=graph,
         )
         init = initial_states[index - 1] if initial_states is not None else None
-        result = layer(x, initial_state=init) if init is not None else layer(x)
+        options = {"mask": mask} if mask is not None else {}
+        result = layer(x, initial_state=init, **options) if init is not None else layer(x, **options)
         if return_state:
             x, states = result[0], list(result[1:])
             all_states.append(states)

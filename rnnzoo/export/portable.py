@@ -199,7 +199,8 @@ def _decoder(task, core, graph, encoder_outputs: Callable):
     states = _state_names(models.step, ["probabilities"], step_extra)
     step = named_outputs(models.step, _step_output_names(models.step, ["probabilities"], step_extra))
     encoder = named_outputs(models.encoder, encoder_outputs(states))
-    lengths_from = models.encoder.inputs[0].name if not graph.keras_masks else None
+    # A seq2seq encoder reads padded source ids; a captioning encoder reads an image (no recurrent layer).
+    lengths_from = models.encoder.inputs[0].name if not graph.keras_masks and task.cfg.io == "seq2seq" else None
     return [Graph("encoder", encoder, lengths_from), Graph("decoder_step", step)]
 
 
