@@ -49,7 +49,7 @@ def build_model(cfg: Config, *, compile: bool = True) -> keras.Model:
 def inference_models(model: keras.Model, cfg: Config, graph: ExportGraph | None = None) -> InferenceModels:
     """The encoder and step models of a trained model (see each builder module for their inputs and outputs).
 
-    `graph`: `model` is an export rebuild (`export_model`) and the step models are built the same way.
+    `graph`: `model` is an export rebuild (`rebuilt_model`) and the step models are built the same way.
 
     Raises:
         RnnzooError: the configuration decodes nothing step by step (a
@@ -61,7 +61,7 @@ def inference_models(model: keras.Model, cfg: Config, graph: ExportGraph | None 
     return INFERENCE_BUILDERS[cfg.io](model, cfg, graph=graph)
 
 
-def export_model(trained: keras.Model, cfg: Config, graph: ExportGraph) -> keras.Model:
+def rebuilt_model(trained: keras.Model, cfg: Config, graph: ExportGraph) -> keras.Model:
     """The trained model built again for an ONNX or LiteRT export (`ExportGraph`), its weights copied by layer name.
 
     float32 whatever the training precision; no dropout runs at inference.
@@ -71,6 +71,6 @@ def export_model(trained: keras.Model, cfg: Config, graph: ExportGraph) -> keras
     return model
 
 
-def export_inference_models(trained: keras.Model, cfg: Config, graph: ExportGraph) -> InferenceModels:
-    """The encoder and step models of `export_model(trained, cfg, graph)`: what a client's search loop runs."""
-    return inference_models(export_model(trained, cfg, graph), cfg, graph)
+def rebuilt_inference_models(trained: keras.Model, cfg: Config, graph: ExportGraph) -> InferenceModels:
+    """The encoder and step models of `rebuilt_model(trained, cfg, graph)`: what a client's search loop runs."""
+    return inference_models(rebuilt_model(trained, cfg, graph), cfg, graph)

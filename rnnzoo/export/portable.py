@@ -9,7 +9,7 @@ client: the JSON holds the task's preprocessing state (vocabularies,
 lengths, scales) and what decoding needs (special ids, Viterbi potentials,
 start logits), and names every file's inputs and outputs.
 
-Each graph is the trained model rebuilt by its builder (`rnnzoo.builders.export_model`,
+Each graph is the trained model rebuilt by its builder (`rnnzoo.builders.rebuilt_model`,
 weights copied by layer name) as the format needs it
 (`rnnzoo.builders.common.ExportGraph`): for ONNX, token LSTM models without
 Keras masks, so that each layer becomes one fused ONNX `LSTM` op that is
@@ -143,9 +143,9 @@ def _step_output_names(step, first: list[str], last: list[str] = ()) -> list[str
 
 def _forward(output: str) -> Callable:
     def graphs(task, core, graph):
-        from rnnzoo.builders import export_model
+        from rnnzoo.builders import rebuilt_model
 
-        model = export_model(core, task.cfg, graph)
+        model = rebuilt_model(core, task.cfg, graph)
         lengths_from = model.inputs[0].name if not graph.keras_masks else None
         return [Graph("model", named_outputs(model, [output]), lengths_from)], {}
     return graphs
@@ -176,9 +176,9 @@ def _tracker(task, core, graph):
 
 
 def _language_model(task, core, graph):
-    from rnnzoo.builders import export_inference_models
+    from rnnzoo.builders import rebuilt_inference_models
 
-    step = export_inference_models(core, task.cfg, graph).step
+    step = rebuilt_inference_models(core, task.cfg, graph).step
     lengths_from = step.inputs[0].name if not graph.keras_masks else None
     stem = "prompt" if graph.unroll and graph.length != 1 else "step"
     graphs = [Graph(stem, named_outputs(step, _step_output_names(step, ["logits"])), lengths_from)]
@@ -192,9 +192,9 @@ def _language_model_step(task, core, graph):
 
 
 def _decoder(task, core, graph, encoder_outputs: Callable):
-    from rnnzoo.builders import export_inference_models
+    from rnnzoo.builders import rebuilt_inference_models
 
-    models = export_inference_models(core, task.cfg, graph)
+    models = rebuilt_inference_models(core, task.cfg, graph)
     step_extra = ["attention"] if task.cfg.io == "seq2seq" and task.cfg.model.attention != "none" else []
     states = _state_names(models.step, ["probabilities"], step_extra)
     step = named_outputs(models.step, _step_output_names(models.step, ["probabilities"], step_extra))
