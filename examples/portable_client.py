@@ -115,7 +115,7 @@ def greedy(step: Graph, fixed: dict, states: dict, *, start: int, end: int, bann
 def seq2seq_decode(export: Export, texts: list[str]) -> list[str]:
     state, special = export.state, export.facts["special_ids"]
     source_index = {token: i for i, token in enumerate(state["source_vocabulary"])}
-    keep = min(export.facts["max_source_length"], export.length or export.facts["max_source_length"])
+    keep = export.length  # LiteRT reads a source's first `length` tokens; ONNX reads it whole, as Run.decode does
     rows = []
     for text in texts:
         tokens = tokenize(text.strip(), state["tokenizer"])

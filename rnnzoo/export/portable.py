@@ -213,7 +213,7 @@ def _seq2seq(task, core, graph):
     serving = task.serving_model(core)
     return _decoder(task, core, graph, encoder_outputs), {
         "special_ids": {"pad": PAD, "unknown": UNKNOWN, "start": START, "end": END},
-        "max_source_length": serving.max_source_length, "max_output_length": serving.max_output_length}
+        "max_output_length": serving.max_output_length}
 
 
 def _captioning(task, core, graph):
