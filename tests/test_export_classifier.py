@@ -7,6 +7,9 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
+
+from serving_example import example_lines
 
 TEXTS = ["a wonderful moving film", "a terrible boring film", "", "   ", "ünïcödé ✓ words never seen", "x" * 10_000]
 
@@ -25,9 +28,13 @@ print(json.dumps({"labels": [s.decode() for s in served["label"].numpy().tolist(
 """
 
 
-def test_classify_signature_names_the_label_like_run_predict(tiny_sentiment_run, tmp_path):
-    run = tiny_sentiment_run
-    path = run.export(tmp_path / "exported")
+@pytest.fixture(scope="module")
+def exported(tiny_sentiment_run, tmp_path_factory):
+    return tiny_sentiment_run.export(tmp_path_factory.mktemp("classifier") / "exported")
+
+
+def test_classify_signature_names_the_label_like_run_predict(tiny_sentiment_run, exported, tmp_path):
+    run, path = tiny_sentiment_run, exported
     result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(TEXTS), capture_output=True,
                             text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -42,3 +49,14 @@ def test_classify_signature_names_the_label_like_run_predict(tiny_sentiment_run,
     assert list(answer["default"]) == ["output_0"]
     np.testing.assert_allclose(np.ravel(answer["default"]["output_0"]),
                                [p["probabilities"]["positive"] for p in predicted], rtol=1e-5, atol=1e-6)
+
+
+def test_serving_example_classifies_like_run_predict_without_tensorflow_log_lines(tiny_sentiment_run, exported):
+    """`make demo`'s serving step: the example on a classifier export, its stderr free of C++ log lines."""
+    texts = ["A moving, beautifully acted film.", "Two hours I will never get back.", "awful"]
+    lines = example_lines(exported, *texts)
+    assert len(lines) == len(texts)
+    for line, text, predicted in zip(lines, texts, tiny_sentiment_run.predict(texts)):
+        label, probability, echoed = line.split("\t")
+        assert (label, echoed) == (predicted["label"], text)
+        assert float(probability) == pytest.approx(predicted["probabilities"]["positive"], abs=5e-5)

@@ -192,19 +192,6 @@ def test_empty_input_file_is_an_error(run, capsys, tmp_path):
     assert "Input file is empty" in capsys.readouterr().err
 
 
-def test_serving_example_classifies_with_the_exported_model(run, tmp_path):
-    from pathlib import Path
-
-    path = run.export(tmp_path / "exported")
-    example = Path(__file__).resolve().parents[1] / "examples" / "serve_savedmodel.py"
-    result = subprocess.run([sys.executable, str(example), str(path), "a wonderful moving film", "awful"],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 2 and lines[0].endswith("a wonderful moving film")
-    assert lines[0].split("\t")[0] in ("positive", "negative")
-
-
 # examples/quickstart.py runs in tests/test_wheel_install.py, against the installed wheel.
 
 
