@@ -7,8 +7,11 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import rnnzoo
+
+from serving_example import example_lines
 
 SERVE = """
 import json, sys
@@ -22,17 +25,31 @@ print(json.dumps({"sums": list(served.values())[0].numpy().ravel().tolist(), "in
 """
 
 
-def test_savedmodel_adds_like_run_predict_in_a_process_without_rnnzoo(tmp_path):
-    run = rnnzoo.train("adding_gru", out_dir=tmp_path / "run", epochs=1, num_examples=40, seq_length=6, units=4,
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("adding")
+    run = rnnzoo.train("adding_gru", out_dir=folder / "run", epochs=1, num_examples=40, seq_length=6, units=4,
                        verbose=0)
     rng = np.random.default_rng(0)
     sequences = np.stack([rng.uniform(size=(9, 2)) for _ in range(5)]).astype("float32")  # longer than training
     sequences[..., 1] = 0.0
     sequences[:, [1, 4], 1] = 1.0
-    path = run.export(tmp_path / "exported")
+    return run, sequences, run.export(folder / "exported")
+
+
+def test_savedmodel_adds_like_run_predict_in_a_process_without_rnnzoo(exported, tmp_path):
+    run, sequences, path = exported
     result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(sequences.tolist()),
                             capture_output=True, text=True, timeout=300,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     np.testing.assert_allclose(answer["sums"], [p["sum"] for p in run.predict(sequences)], rtol=1e-5, atol=1e-6)
+
+
+def test_serving_example_adds_a_json_file_like_run_predict(exported, tmp_path):
+    run, sequences, path = exported
+    (tmp_path / "sequences.json").write_text(json.dumps(sequences.tolist()))
+    lines = example_lines(path, tmp_path / "sequences.json")
+    np.testing.assert_allclose([float(line) for line in lines], [p["sum"] for p in run.predict(sequences)],
+                               atol=1e-4)

@@ -13,6 +13,7 @@ import tensorflow as tf
 import rnnzoo
 from rnnzoo import ConfigError
 
+from serving_example import example_lines
 from test_export_seq2seq import scatter_weights
 
 RUN = dict(units=8, embedding_dim=4, condition_dim=8, image_size=16, num_examples=60, batch_size=32)
@@ -80,3 +81,10 @@ def test_keras_format_is_refused(exported, tmp_path):
     run, _, _ = exported
     with pytest.raises(ConfigError, match="use format='savedmodel'. Received: format='keras'"):
         run.export(tmp_path / "model.keras", format="keras")
+
+
+def test_serving_example_captions_image_files_like_run_decode(exported):
+    run, files, _ = exported
+    chosen = [files[0], files[-1], files[-3]]  # PNG of the model's size, RGBA, JPEG
+    lines = example_lines(run.dir.parent / "exported", *chosen, "--beam", "3")
+    assert lines == [f"{r['output']}\t{f}" for f, r in zip(chosen, run.decode([str(f) for f in chosen], beam_width=3))]

@@ -11,6 +11,8 @@ import pytest
 
 import rnnzoo
 
+from serving_example import run_example
+
 TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
         "First Citizen:\nYou are all resolved rather to die than to famish?\n\n") * 20
 TINY = {"units": 16, "embedding_dim": 8, "seq_length": 16, "batch_size": 16}
@@ -103,3 +105,12 @@ def test_keras_export_keeps_the_next_character_model(served, tmp_path):
     run, answer = served
     reloaded = keras.saving.load_model(run.export(tmp_path / "model.keras", format="keras"), safe_mode=True)
     np.testing.assert_allclose(reloaded.predict(tf.constant(PROMPTS[:1]), verbose=0)[0], answer["next"][0], rtol=1e-5)
+
+
+def test_serving_example_generates_like_run_generate(served):
+    run, _ = served
+    prompts = ["First", "All:\nSpe"]
+    # top_k 1 is greedy at any temperature: every flag is read, and the text is Run.generate's
+    printed = run_example(run.dir.parent / "exported", *prompts, "--length", LENGTH, "--temperature", "0.8",
+                          "--top-k", "1", "--seed", "3")
+    assert printed == "".join(f"{p}{run.generate(p, LENGTH, temperature=0)}\n" for p in prompts)

@@ -13,6 +13,8 @@ import rnnzoo
 from rnnzoo import ConfigError
 from rnnzoo.cli import main
 
+from serving_example import example_lines
+
 TINY = {"units": 8, "embedding_dim": 4, "batch_size": 32}
 RUNS = {  # each covers another tokenizer, cell, attention or source order
     "addition_lstm": {"num_examples": 300, "attention": "dot", "reverse_source": True},
@@ -136,3 +138,12 @@ def test_cli_exports_a_savedmodel(exported, tmp_path, capsys):
     assert main(["export", str(run.dir), "--format", "savedmodel", "--out", str(tmp_path / "cli")]) == 0
     assert (tmp_path / "cli" / "saved_model.pb").is_file()
     assert "exported savedmodel to" in capsys.readouterr().out
+
+
+def test_serving_example_translates_like_run_decode(exported):
+    run, texts, _ = exported
+    if run.config.name != "translate_gru":
+        pytest.skip("one model is enough for the example: the translator's sentences")
+    sentences = texts[:3]
+    lines = example_lines(run.dir.parent / "exported", *sentences, "--beam", "3")
+    assert lines == [f"{r['output']}\t{r['source']}" for r in run.decode(sentences, beam_width=3, truncate=True)]

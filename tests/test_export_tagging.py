@@ -11,6 +11,7 @@ import pytest
 import rnnzoo
 from rnnzoo import ConfigError
 
+from serving_example import example_lines
 from test_tagging import TRAIN, write_split
 
 TINY = {"units": 8, "embedding_dim": 8, "char_embedding_dim": 4, "char_units": 6, "tag_feature_dim": 4,
@@ -91,3 +92,10 @@ def test_keras_format_is_refused(exported, tmp_path):
     run, _, _ = exported
     with pytest.raises(ConfigError, match="use format='savedmodel'. Received: format='keras'"):
         run.export(tmp_path / "model.keras", format="keras")
+
+
+def test_serving_example_tags_like_run_predict(exported):
+    run, texts, _ = exported
+    sentences = [text for text in texts if text.strip()][:3]
+    lines = example_lines(run.dir.parent / "exported", *sentences)
+    assert lines == [run.task.format_prediction(p) for p in run.predict(sentences)]  # as `rnnzoo predict` prints

@@ -7,9 +7,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import rnnzoo
 from rnnzoo import datasets
+
+from serving_example import example_lines
 
 TINY = {"units": 8, "num_examples": 60, "seq_length": 12, "batch_size": 16, "num_layers": 1}
 
@@ -24,13 +27,24 @@ print(json.dumps({"positions": served["positions"].numpy().tolist(), "signatures
 """
 
 
-def test_savedmodel_tracks_like_run_predict_in_a_process_without_rnnzoo(tmp_path):
-    run = rnnzoo.train("tracker_lstm", out_dir=tmp_path / "run", epochs=1, verbose=0, **TINY)
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tracker")
+    run = rnnzoo.train("tracker_lstm", out_dir=folder / "run", epochs=1, verbose=0, **TINY)
     observations = np.asarray(datasets.examples(run.config, "test")[0], dtype=np.float32)
     observations[0, :3] = np.nan                        # a track that starts unseen
     observations[1, :] = np.nan                         # a track never seen
     observations[2, 5:] = np.nan                        # a track lost for good
-    path = run.export(tmp_path / "exported")
+    return run, observations, run.export(folder / "exported")
+
+
+def as_text(track) -> str:
+    """A track as `Run.predict` reads it: x,y per step, `-` where the detection was missed."""
+    return " ".join("-" if np.isnan(x) else f"{x!r},{y!r}" for x, y in track.tolist())
+
+
+def test_savedmodel_tracks_like_run_predict_in_a_process_without_rnnzoo(exported, tmp_path):
+    run, observations, path = exported
     result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(observations.tolist()),  # NaN
                             capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
                             cwd=tmp_path)
@@ -38,5 +52,17 @@ def test_savedmodel_tracks_like_run_predict_in_a_process_without_rnnzoo(tmp_path
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["signatures"] == ["serve", "serving_default"]
     np.testing.assert_allclose(answer["positions"], run.task.track(run.model, observations), rtol=1e-5, atol=1e-5)
-    text = " ".join("-" if np.isnan(x) else f"{x!r},{y!r}" for x, y in observations[0].tolist())
-    np.testing.assert_allclose(answer["positions"][0], run.predict([text])[0]["positions"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(answer["positions"][0], run.predict([as_text(observations[0])])[0]["positions"],
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_serving_example_tracks_a_json_file_like_run_predict(exported, tmp_path):
+    run, observations, path = exported
+    tracks = observations[:3]
+    steps = [[None if np.isnan(x) else [x, y] for x, y in track.tolist()] for track in tracks]  # null: missed
+    (tmp_path / "tracks.json").write_text(json.dumps(steps))
+    lines = example_lines(path, tmp_path / "tracks.json")
+    assert len(lines) == len(tracks)
+    for line, predicted in zip(lines, run.predict([as_text(track) for track in tracks])):
+        printed = [[float(v) for v in step.split(",")] for step in line.split()]
+        np.testing.assert_allclose(printed, predicted["positions"], atol=1e-4)
