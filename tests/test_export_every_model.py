@@ -76,7 +76,8 @@ def held_out(run):
 
 def sentence(run) -> str:
     """A test sentence of a tagger, as word/POS tokens when the model reads POS."""
-    [words], [(pos, _)] = (part[:1] for part in held_out(run))
+    inputs, targets = held_out(run)
+    words, (pos, _) = inputs[0], targets[0]
     if run.task.uses_pos:
         return " ".join(f"{word}/{tag}" for word, tag in zip(words.split(), pos.split()))
     return words

@@ -146,4 +146,4 @@ def test_serving_example_translates_like_run_decode(exported):
         pytest.skip("one model is enough for the example: the translator's sentences")
     sentences = texts[:3]
     lines = example_lines(run.dir.parent / "exported", *sentences, "--beam", "3")
-    assert lines == [f"{r['output']}\t{r['source']}" for r in run.decode(sentences, beam_width=3, truncate=True)]
+    assert lines == [f"{r['output']}\t{r['source']}" for r in run.decode(sentences, beam_width=3)]
