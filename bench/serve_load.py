@@ -25,8 +25,8 @@ Prints p50/p99 latency, throughput, peak RSS, the RSS growth between the first
 and last quarter of the run (a leak shows as growth that scales with the run),
 and failures: an exception, or an output that does not fit the request (a
 classifier: one probability in [0, 1] per text; seq2seq: one string per
-source; tagger: one non-empty tag per word; char LM: exactly the asked number
-of characters per prompt).
+source; tagger: one non-empty tag per word it reads, the sentence's Penn
+Treebank tokens; char LM: exactly the asked number of characters per prompt).
 """
 
 from __future__ import annotations
@@ -157,11 +157,14 @@ def workload(kind: str, model, args) -> Callable:
         return sentence_requests(lambda texts: client.translate(model, texts, args.beam), inputs, args,
                                  lambda text, output: isinstance(output, str))
     if kind == "tagger":
+        from rnnzoo.preprocessing.treebank import tokenize
+
+        words_of = str.split if reads_pos else tokenize  # the words the tagger reads, one tag each
         if reads_pos:  # a chunker reads the given POS: word/POS tokens
             inputs = [" ".join(f"{w}/{p}" for w, p in zip(words.split(" "), pos.split(" ")))
                       for words, (pos, _) in zip(inputs, targets)]
         return sentence_requests(lambda texts: client.tag(model, texts), inputs, args,
-                                 lambda text, pairs: len(pairs) == len(text.split()) and all(t for _, t in pairs))
+                                 lambda text, pairs: len(pairs) == len(words_of(text)) and all(t for _, t in pairs))
     return generation_requests(model, inputs[0], args)
 
 
