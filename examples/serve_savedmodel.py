@@ -15,7 +15,7 @@ tells the kind from the SavedModel's signatures and prints one line per input:
 
 | kind | inputs | prints |
 |---|---|---|
-| classifier | texts | label, P(positive), text |
+| classifier | texts | label, P(label), text |
 | seq2seq | source texts (`--beam N`) | output, source |
 | tagger | sentences (`word/POS` tokens for a chunker that reads POS) | word/TAG ... |
 | char LM | prompts (`--length`, `--temperature`, `--top-k`, `--seed`) | prompt + generated text |
@@ -96,6 +96,14 @@ def classify(model, texts: list[str]) -> list[float]:
     return model.serve(tf.constant(texts)).numpy().ravel().tolist()
 
 
+def label(model, texts: list[str]) -> list[tuple[str, float]]:
+    """(label, P(label)) of each text from the `classify` signature; an older export has P(positive) only."""
+    if "classify" not in model.signatures:
+        return [("positive", p) if p >= 0.5 else ("negative", 1.0 - p) for p in classify(model, texts)]
+    served = model.signatures["classify"](text=tf.constant(texts))
+    return list(zip(strings(served["label"]), served["probability"].numpy().ravel().tolist()))
+
+
 def translate(model, texts: list[str], beam: int = 0) -> list[str]:
     """Greedy decoding (`beam` 0), else beam search of that width."""
     if beam:
@@ -156,8 +164,7 @@ def sequences_in(path: str) -> list:
 def lines(model, kind: str, args) -> list[str]:
     inputs = args.inputs
     if kind == "classifier":
-        return [f"{'positive' if p >= 0.5 else 'negative'}\t{p:.4f}\t{text}"
-                for text, p in zip(inputs, classify(model, inputs))]
+        return [f"{name}\t{p:.4f}\t{text}" for text, (name, p) in zip(inputs, label(model, inputs))]
     if kind == "seq2seq":
         return [f"{output}\t{text}" for text, output in zip(inputs, translate(model, inputs, args.beam))]
     if kind == "tagger":

@@ -59,4 +59,4 @@ def test_serving_example_classifies_like_run_predict_without_tensorflow_log_line
     for line, text, predicted in zip(lines, texts, tiny_sentiment_run.predict(texts)):
         label, probability, echoed = line.split("\t")
         assert (label, echoed) == (predicted["label"], text)
-        assert float(probability) == pytest.approx(predicted["probabilities"]["positive"], abs=5e-5)
+        assert float(probability) == pytest.approx(predicted["probability"], abs=5e-5)  # P(printed label)

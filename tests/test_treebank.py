@@ -11,6 +11,8 @@ CASES = {
         ["I", "do", "n't", "think", "it", "'s", "``", "great", "''", "-LRB-", "really", "-RRB-", "...", "$", "5", ",",
          "1,000", "at", "10:30", ";", "U.S.", "firms", "'", "1\\/2", "share", "!"],
     'He said "go."': ["He", "said", "``", "go", ".", "''"],
+    "S&P and AT&T paid US$5, 5% of a 60%-held unit.":
+        ["S&P", "and", "AT&T", "paid", "US$", "5", ",", "5", "%", "of", "a", "60%-held", "unit", "."],
     "\u201cQuoted\u201d it\u2019s fine -- we're sure?": ["``", "Quoted", "''", "it", "'s", "fine", "--", "we", "'re", "sure", "?"],
     "Mr. Smith went to Washington.\n": ["Mr.", "Smith", "went", "to", "Washington", "."],
     "": [],

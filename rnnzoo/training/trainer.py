@@ -130,9 +130,9 @@ def train(name_or_path, *, data_dir=None, out_dir=None, epochs: int | None = Non
         overrides["batch_size"] = batch_size
     cfg = load_config(name_or_path, overrides)
     check_options(cfg)
-    check_data_dir(cfg, data_dir)
     check_memory(cfg, training=True)  # before any data loads: seq_length=1e9 is one line, not an OOM
     recipe = task_class(cfg)
+    check_data_dir(cfg, data_dir)
     if cfg.model.embedding_init != "random" and not recipe.supports_embedding_init:
         raise ConfigError(f"{cfg.name}: embedding_init={cfg.model.embedding_init!r} needs word ids from the data, which "
                           f"only text classification and tagging tasks have (this is task {cfg.task!r}); "
