@@ -133,8 +133,9 @@ def test_export_replaces_an_old_export_atomically(run, tmp_path):
 
 
 def test_bad_export_arguments(run, tmp_path):
-    with pytest.raises(rnnzoo.ConfigError, match="`format` must be one of savedmodel, keras"):
-        run.export(tmp_path / "x", format="onnx")
+    with pytest.raises(rnnzoo.ConfigError, match="`format` must be one of savedmodel, keras, onnx, litert. "
+                                                 "Received: format='tflite'"):
+        run.export(tmp_path / "x", format="tflite")
     with pytest.raises(rnnzoo.ConfigError, match=r"needs a path ending in \.keras"):
         run.export(tmp_path / "model.h5", format="keras")
 
