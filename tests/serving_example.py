@@ -1,7 +1,9 @@
-"""Runs examples/serve_savedmodel.py as a user would: a fresh process, TensorFlow's log level not set."""
+"""Serves an export from a fresh process that imports TensorFlow alone: a test's script, or
+examples/serve_savedmodel.py as a user runs it (TensorFlow's log level not set)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -30,3 +32,12 @@ def run_example(savedmodel, *arguments) -> str:
 def example_lines(savedmodel, *arguments) -> list[str]:
     """The example's output lines (for kinds whose outputs hold no newline)."""
     return run_example(savedmodel, *arguments).removesuffix("\n").split("\n")
+
+
+def serve_in_tensorflow_only(script: str, savedmodel, payload: str):
+    """The JSON that `script` (run as `python -c script SAVEDMODEL`, `payload` on stdin) prints last; it must exit 0."""
+    result = subprocess.run([sys.executable, "-c", script, str(savedmodel)], input=payload, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                            cwd=Path(savedmodel).parent)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])

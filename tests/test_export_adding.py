@@ -2,16 +2,13 @@
 from a process that imports only TensorFlow."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import rnnzoo
 
-from serving_example import example_lines
+from serving_example import example_lines, serve_in_tensorflow_only
 
 SERVE = """
 import json, sys
@@ -39,11 +36,7 @@ def exported(tmp_path_factory):
 
 def test_savedmodel_adds_like_run_predict_in_a_process_without_rnnzoo(exported, tmp_path):
     run, sequences, path = exported
-    result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(sequences.tolist()),
-                            capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    answer = serve_in_tensorflow_only(SERVE, path, json.dumps(sequences.tolist()))
     np.testing.assert_allclose(answer["sums"], [p["sum"] for p in run.predict(sequences)], rtol=1e-5, atol=1e-6)
 
 

@@ -2,9 +2,6 @@
 imports only TensorFlow it gives `Run.decode`'s captions (greedy and beam) for the same files."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,7 +10,7 @@ import tensorflow as tf
 import rnnzoo
 from rnnzoo import ConfigError
 
-from serving_example import example_lines
+from serving_example import example_lines, serve_in_tensorflow_only
 from test_export_seq2seq import scatter_weights
 
 RUN = dict(units=8, embedding_dim=4, condition_dim=8, image_size=16, num_examples=60, batch_size=32)
@@ -59,10 +56,7 @@ def exported(tmp_path_factory):
     files[-1].write_bytes(tf.io.encode_png(rgba).numpy())
     path = run.export(folder / "exported")
     payload = json.dumps([base64.b64encode(f.read_bytes()).decode() for f in files])
-    result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=payload, capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=folder)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return run, files, json.loads(result.stdout.strip().splitlines()[-1])
+    return run, files, serve_in_tensorflow_only(SERVE, path, payload)
 
 
 def test_savedmodel_captions_like_run_decode_in_a_process_without_rnnzoo(exported):

@@ -2,16 +2,13 @@
 from a process that imports only TensorFlow, sampled text repeats for the same seed, bad arguments are clear errors."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import rnnzoo
 
-from serving_example import run_example
+from serving_example import run_example, serve_in_tensorflow_only
 
 TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
         "First Citizen:\nYou are all resolved rather to die than to famish?\n\n") * 20
@@ -57,10 +54,7 @@ def served(tmp_path_factory):
     (folder / "corpus.txt").write_text(TEXT, encoding="utf-8")
     run = rnnzoo.train("char_gru", data_dir=folder / "corpus.txt", out_dir=folder / "run", epochs=1, verbose=0, **TINY)
     path = run.export(folder / "exported")
-    result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(PROMPTS), capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=folder)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return run, json.loads(result.stdout.strip().splitlines()[-1])
+    return run, serve_in_tensorflow_only(SERVE, path, json.dumps(PROMPTS))
 
 
 def test_greedy_generation_equals_run_generate(served):

@@ -2,14 +2,11 @@
 probability, as `Run.predict` gives them, from a process that imports only TensorFlow."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from serving_example import example_lines
+from serving_example import example_lines, serve_in_tensorflow_only
 
 TEXTS = ["a wonderful moving film", "a terrible boring film", "", "   ", "ünïcödé ✓ words never seen", "x" * 10_000]
 
@@ -35,10 +32,7 @@ def exported(tiny_sentiment_run, tmp_path_factory):
 
 def test_classify_signature_names_the_label_like_run_predict(tiny_sentiment_run, exported, tmp_path):
     run, path = tiny_sentiment_run, exported
-    result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(TEXTS), capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    answer = serve_in_tensorflow_only(SERVE, path, json.dumps(TEXTS))
     predicted = run.predict(TEXTS)
     assert answer["signatures"] == ["classify", "serve", "serving_default"] and not answer["rnnzoo"]
     assert answer["labels"] == [p["label"] for p in predicted]

@@ -2,9 +2,6 @@
 `Run.decode`'s strings (greedy and beam), and odd inputs get an answer or a clear error, never a crash."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,7 +10,7 @@ import rnnzoo
 from rnnzoo import ConfigError
 from rnnzoo.cli import main
 
-from serving_example import example_lines
+from serving_example import example_lines, serve_in_tensorflow_only
 
 TINY = {"units": 8, "embedding_dim": 4, "batch_size": 32}
 RUNS = {  # each covers another tokenizer, cell, attention or source order
@@ -52,10 +49,7 @@ print(json.dumps(answer))
 
 
 def serve(path, texts: list[str]) -> dict:
-    result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(texts), capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=path.parent)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return serve_in_tensorflow_only(SERVE, path, json.dumps(texts))
 
 
 def scatter_weights(model, scale: float = 1.0, seed: int = 1) -> None:

@@ -2,16 +2,13 @@
 IOB rules): from a process that imports only TensorFlow they give `Run.predict`'s tags."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 import rnnzoo
 from rnnzoo import ConfigError
 
-from serving_example import example_lines
+from serving_example import example_lines, serve_in_tensorflow_only
 from test_tagging import TRAIN, write_split
 
 TINY = {"units": 8, "embedding_dim": 8, "char_embedding_dim": 4, "char_units": 6, "tag_feature_dim": 4,
@@ -64,10 +61,7 @@ def exported(request, data_dir, tmp_path_factory):
     run = rnnzoo.train(name, data_dir=data_dir, out_dir=folder / "run", epochs=1, verbose=0, **TINY, **overrides)
     texts = SENTENCES[run.task.uses_pos]
     path = run.export(folder / "exported")
-    result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(texts), capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=folder)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return run, texts, json.loads(result.stdout.strip().splitlines()[-1])
+    return run, texts, serve_in_tensorflow_only(SERVE, path, json.dumps(texts))
 
 
 def test_savedmodel_tags_like_run_predict_in_a_process_without_rnnzoo(exported):

@@ -2,9 +2,6 @@
 the input features in the graph, from a process that imports only TensorFlow."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,7 +9,7 @@ import pytest
 import rnnzoo
 from rnnzoo import datasets
 
-from serving_example import example_lines
+from serving_example import example_lines, serve_in_tensorflow_only
 
 TINY = {"units": 8, "num_examples": 60, "seq_length": 12, "batch_size": 16, "num_layers": 1}
 
@@ -45,11 +42,7 @@ def as_text(track) -> str:
 
 def test_savedmodel_tracks_like_run_predict_in_a_process_without_rnnzoo(exported, tmp_path):
     run, observations, path = exported
-    result = subprocess.run([sys.executable, "-c", SERVE, str(path)], input=json.dumps(observations.tolist()),  # NaN
-                            capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-                            cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    answer = serve_in_tensorflow_only(SERVE, path, json.dumps(observations.tolist()))
     assert answer["signatures"] == ["serve", "serving_default"]
     np.testing.assert_allclose(answer["positions"], run.task.track(run.model, observations), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(answer["positions"][0], run.predict([as_text(observations[0])])[0]["positions"],
